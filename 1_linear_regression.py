@@ -1,0 +1,45 @@
+"""1 - linear regression: learn the slope w of y = w * x from 101 noisy points.
+The data was made with w = 2, so w should end near 2."""
+import harness  # before theano: sets this project's Theano defaults
+# imports
+import numpy as np
+import theano
+from theano import tensor as T
+
+args = harness.parse_args(__doc__, epochs=100, lr=0.01, seed=1)
+np.random.seed(args.seed)
+
+# training data generation
+trX = np.linspace(-1, 1, 101)
+trY = 2 * trX + np.random.randn(*trX.shape) * 0.33
+
+# symbolic variable initialization
+X = T.scalar()
+Y = T.scalar()
+
+
+# our model
+def model(X, w):
+    return X * w
+
+
+# model parameter initialization
+w = theano.shared(np.asarray(0., dtype=theano.config.floatX))
+y = model(X, w)
+
+# metric to be optimized by model
+cost = T.mean(T.sqr(y - Y))
+# learning signal for parameter(s)
+gradient = T.grad(cost=cost, wrt=w)
+# how to change parameter based on learning signal
+updates = [[w, w - gradient * args.lr]]
+
+# compiling to a python function
+train = theano.function(inputs=[X, Y], outputs=cost, updates=updates, allow_input_downcast=True)
+
+# iterate through data 100 times and train model on each example of input, output pairs
+for i in range(args.epochs):
+    for x, y in zip(trX, trY):
+        train(x, y)
+
+print("w =", w.get_value(), "(the data was made with w = 2)")
