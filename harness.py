@@ -96,10 +96,10 @@ def parse_args(doc, **defaults):
     if "batch_size" in defaults:
         parser.add_argument("--batch-size", type=_count(1), default=defaults["batch_size"],
                             help="examples per gradient step (default: %(default)s)")
-        parser.add_argument("--ntrain", type=_count(1), default=60000,
-                            help="train on the first N training images, e.g. 5000 for a quick run (default: all 60000)")
-        parser.add_argument("--ntest", type=_count(1), default=10000,
-                            help="test on the first N test images (default: all 10000)")
+        parser.add_argument("--ntrain", type=_count(1),
+                            help="train on the first N training images, e.g. 5000 for a quick run (default: all)")
+        parser.add_argument("--ntest", type=_count(1),
+                            help="test on the first N test images (default: all)")
         parser.add_argument("--dataset", choices=["mnist", "fashion"], default="mnist",
                             help="MNIST digits, or Fashion-MNIST clothes in the same format (default: mnist)")
         parser.add_argument("--data-dir", metavar="DIR",
@@ -109,7 +109,7 @@ def parse_args(doc, **defaults):
                             help="start from weights saved with --save-model (with --epochs 0: evaluate only)")
         parser.add_argument("--figures", metavar="DIR", help="draw what the model learned as PNG files in DIR")
     args = parser.parse_args()
-    if "batch_size" in defaults and args.ntrain < args.batch_size:
+    if "batch_size" in defaults and args.ntrain is not None and args.ntrain < args.batch_size:
         parser.error(f"--ntrain {args.ntrain} is smaller than one batch (--batch-size {args.batch_size})")
     return args
 
@@ -132,9 +132,10 @@ class Run:
               f"{len(trX)} training and {len(teX)} test images of {a.dataset}", flush=True)
         return trX, teX, trY, teY
 
-    def training(self, params, test_accuracy, figures=None):
-        """The block the training loop runs in; see _Training."""
-        return _Training(self, params, test_accuracy, figures)
+    def training(self, params, test_accuracy, responses=None):
+        """The block the training loop runs in; see _Training. `responses()`, if given,
+        returns the conv blocks' responses to a test digit, for --figures."""
+        return _Training(self, params, test_accuracy, responses)
 
     def report(self, costs, accuracy):
         """One line for the epoch that just ended."""
@@ -158,8 +159,8 @@ class _Training:
     """Loads --load-model on entry; on exit (also by Ctrl-C) prints the summary,
     writes --save-model and --figures. Ctrl-C then ends the script with status 130."""
 
-    def __init__(self, run, params, test_accuracy, figures):
-        self.run, self.params, self.test_accuracy, self.figures = run, params, test_accuracy, figures
+    def __init__(self, run, params, test_accuracy, responses):
+        self.run, self.params, self.test_accuracy, self.responses = run, params, test_accuracy, responses
 
     def __enter__(self):
         if self.run.args.load_model:
@@ -175,15 +176,16 @@ class _Training:
         if interrupted:
             print(f"\nStopped by Ctrl-C during epoch {len(run.accuracies) + 1}; "
                   "keeping what was learned so far.", flush=True)
-        elif args.epochs == 0:
-            print(f"evaluation only: test accuracy {self.test_accuracy():.4f}")
-        print(f"{run.script}: {run._summary(time.time() - self.start)}", flush=True)
+        if args.epochs == 0:
+            print(f"{run.script}: evaluation only: test accuracy {self.test_accuracy():.4f}", flush=True)
+        else:
+            print(f"{run.script}: {run._summary(time.time() - self.start)}", flush=True)
         if args.save_model:
             save_params(args.save_model, self.params)
             print(f"saved the weights to {args.save_model}")
         if args.figures:
             import figures
-            for path in figures.draw(args.figures, run, self.params, self.figures):
+            for path in figures.draw(args.figures, run, self.params, self.responses):
                 print(f"wrote {path}")
         if interrupted:
             raise SystemExit(130)
@@ -198,6 +200,9 @@ def save_params(path, params):
     try:
         with os.fdopen(handle, "wb") as f:
             np.savez(f, *[p.get_value() for p in params])
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp made it private; give it a normal file's mode
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

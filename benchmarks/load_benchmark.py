@@ -1,0 +1,76 @@
+"""Time and peak memory of a full MNIST load, beside a reference, in fresh processes.
+
+Each case runs 5 times, each in a new Python process that imports numpy, then does the
+work and reports its own wall time and peak RSS (ru_maxrss). Medians are shown.
+
+  baseline   import numpy and nothing else (the floor every case starts from)
+  reference  gzip-decompress the four .gz files into bytes and keep them
+  load       load.mnist(): all 70000 images as float32 plus one-hot labels
+
+Usage: python benchmarks/load_benchmark.py [--data-dir DIR] [--runs 5]
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+import load  # noqa: E402
+
+CHILD = """
+import json, os, resource, sys, time, gzip
+import numpy as np
+sys.path.insert(0, {root!r})
+import load
+folder, case = {folder!r}, {case!r}
+start = time.perf_counter()
+if case == "reference":
+    kept = [gzip.decompress(open(load.find_file(folder, name), "rb").read())
+            for name in load.NAMES]
+elif case == "load":
+    kept = load.mnist(data_dir=folder)
+seconds = time.perf_counter() - start
+print(json.dumps({{"seconds": seconds,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+
+def measure(case, folder, runs):
+    """Median seconds and median peak RSS (MiB) of `runs` fresh processes doing `case`."""
+    results = []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", CHILD.format(root=ROOT, folder=folder,
+                                                                 case=case)],
+                             capture_output=True, text=True, check=True).stdout
+        results.append(json.loads(out))
+    return (statistics.median(r["seconds"] for r in results),
+            statistics.median(r["rss_mb"] for r in results))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", help="folder with the MNIST files (default: as load.py)")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    try:
+        folder = load.find_data("mnist", args.data_dir)
+    except load.DataError as err:
+        sys.exit(str(err))
+    print(f"data: {folder}; median of {args.runs} fresh processes per case")
+    rows = {case: measure(case, folder, args.runs) for case in ("baseline", "reference", "load")}
+    print(f"{'case':<10} {'time (s)':>9} {'peak RSS (MiB)':>14} {'RSS above baseline':>19}")
+    base = rows["baseline"][1]
+    for case, (seconds, rss) in rows.items():
+        print(f"{case:<10} {seconds:>9.3f} {rss:>14.1f} {rss - base:>19.1f}")
+    (t_ref, m_ref), (t_load, m_load) = rows["reference"], rows["load"]
+    print(f"load / reference: time x{t_load / t_ref:.2f}, "
+          f"memory above baseline x{(m_load - base) / (m_ref - base):.2f} "
+          f"(float32 images alone are {70000 * 784 * 4 / 2**20:.0f} MiB)")
+
+
+if __name__ == "__main__":
+    main()
