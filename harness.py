@@ -24,19 +24,18 @@ THEANO_DEFAULTS = {
 }
 
 
-def _theanorc_keys():
-    """The keys set in the .theanorc files Theano reads, as 'section.option'."""
-    files = [os.path.expanduser(f) for f in os.environ.get("THEANORC", "~/.theanorc").split(os.pathsep)]
+def _theanorc_sets(key):
+    """Whether a .theanorc file that Theano reads sets `key` (option names ignore case there)."""
+    section, option = key.rsplit(".", 1) if "." in key else ("global", key)
     rc = configparser.ConfigParser(interpolation=None)
-    rc.read(files)
-    return {option if section == "global" else f"{section}.{option}"
-            for section in rc.sections() for option in rc.options(section)}
+    rc.read([os.path.expanduser(f) for f in os.environ.get("THEANORC", "~/.theanorc").split(os.pathsep)])
+    return rc.has_option(section, option)
 
 
 def _set_theano_defaults():
     user_flags = os.environ.get("THEANO_FLAGS", "")
-    chosen = {pair.split("=", 1)[0].strip() for pair in user_flags.split(",") if "=" in pair}
-    chosen |= _theanorc_keys()
+    in_flags = {pair.split("=", 1)[0].strip() for pair in user_flags.split(",") if "=" in pair}
+    chosen = {key for key in THEANO_DEFAULTS if key in in_flags or _theanorc_sets(key)}
     defaults = [f"{key}={value}" for key, value in THEANO_DEFAULTS.items() if key not in chosen]
     if defaults:
         os.environ["THEANO_FLAGS"] = ",".join(defaults + ([user_flags] if user_flags else []))
