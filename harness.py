@@ -142,7 +142,7 @@ class Run:
         self.accuracies.append(float(accuracy))
         self.costs.append(float(np.mean(costs)))
         print(f"epoch {len(self.accuracies):3d}  test accuracy {accuracy:.4f}  "
-              f"train cost {self.costs[-1]:.4f}  {now - self._epoch_start:6.1f} s", flush=True)
+              f"train cost {self.costs[-1]:.4f}  {now - self._epoch_start:7.2f} s", flush=True)
         self._epoch_start = now
 
     def _summary(self, seconds):

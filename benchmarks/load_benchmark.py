@@ -62,10 +62,10 @@ def main():
         sys.exit(str(err))
     print(f"data: {folder}; median of {args.runs} fresh processes per case")
     rows = {case: measure(case, folder, args.runs) for case in ("baseline", "reference", "load")}
-    print(f"{'case':<10} {'time (s)':>9} {'peak RSS (MiB)':>14} {'RSS above baseline':>19}")
+    print(f"{'case':<10} {'time (s)':>9} {'peak RSS (MiB)':>15} {'RSS above baseline':>19}")
     base = rows["baseline"][1]
     for case, (seconds, rss) in rows.items():
-        print(f"{case:<10} {seconds:>9.3f} {rss:>14.1f} {rss - base:>19.1f}")
+        print(f"{case:<10} {seconds:>9.3f} {rss:>15.1f} {rss - base:>19.1f}")
     (t_ref, m_ref), (t_load, m_load) = rows["reference"], rows["load"]
     print(f"load / reference: time x{t_load / t_ref:.2f}, "
           f"memory above baseline x{(m_load - base) / (m_ref - base):.2f} "
