@@ -54,11 +54,13 @@ def dropout(X, p=0.):
     return X
 
 
-# noise injected into model; rectifiers now used; 2 hidden layers
 def model(X, w_h, w_h2, w_o, p_drop_input, p_drop_hidden):
+    # noise injected into model
     X = dropout(X, p_drop_input)
+    # rectifiers now used
     h = rectify(T.dot(X, w_h))
 
+    # 2 hidden layers
     h = dropout(h, p_drop_hidden)
     h2 = rectify(T.dot(h, w_h2))
 

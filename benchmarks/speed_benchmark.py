@@ -1,0 +1,68 @@
+"""Seconds per epoch of scripts 2-5, each beside the same model in PyTorch, measured in one run.
+
+    pip install torch==2.13.0      # the reference; not a requirement of the project
+    python benchmarks/speed_benchmark.py --data-dir ../shared/mnist [--rounds 3] [SCRIPT ...]
+
+Each round runs every script for a few epochs on full MNIST (batch 128), then its
+PyTorch twin (benchmarks/torch_reference.py), as separate processes, alternating so
+that both see the same machine load. It prints the median seconds per epoch of each
+(compile time excluded, test evaluation included) and their ratio, and writes them to
+results/speed.json. This machine is shared and noisy: read the ratios, not the seconds.
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPTS = {"2_logistic_regression.py": 3, "3_net.py": 3, "4_modern_net.py": 3, "5_convolutional_net.py": 1}
+EPOCH_SECONDS = re.compile(r"^epoch +\d+ +test accuracy [\d.]+ +train cost [\d.]+ +([\d.]+) s$", re.M)
+
+
+def epoch_seconds(command):
+    result = subprocess.run([sys.executable, *command], cwd=REPO, capture_output=True, text=True)
+    seconds = [float(s) for s in EPOCH_SECONDS.findall(result.stdout)]
+    if result.returncode != 0 or not seconds:
+        sys.exit(f"{' '.join(command)} failed (exit status {result.returncode}):\n{result.stdout}{result.stderr}")
+    return seconds
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("scripts", nargs="*", default=list(SCRIPTS), choices=list(SCRIPTS), metavar="SCRIPT")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--data-dir")
+    args = parser.parse_args()
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        sys.exit("The reference needs PyTorch, which the project does not install: pip install torch==2.13.0")
+    data = ["--data-dir", args.data_dir] if args.data_dir else []
+    times = {script: {"theano": [], "torch": []} for script in args.scripts}
+    for round_ in range(1, args.rounds + 1):
+        for script, epochs in SCRIPTS.items():
+            if script in args.scripts:
+                flags = ["--epochs", str(epochs), *data]
+                times[script]["theano"] += epoch_seconds([script, *flags])
+                times[script]["torch"] += epoch_seconds(["benchmarks/torch_reference.py", script, *flags])
+                print(f"round {round_}: {script} done", file=sys.stderr, flush=True)
+    print(f"{'script':<24} {'Theano s/epoch':>14} {'PyTorch s/epoch':>15} {'ratio':>6}")
+    report = {"machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}",
+              "date": time.strftime("%Y-%m-%d"), "rounds": args.rounds, "scripts": {}}
+    for script, measured in times.items():
+        theano, reference = statistics.median(measured["theano"]), statistics.median(measured["torch"])
+        report["scripts"][script] = {"theano_seconds_per_epoch": theano, "torch_seconds_per_epoch": reference,
+                                     "ratio": round(theano / reference, 2), "epochs_timed": len(measured["theano"])}
+        print(f"{script:<24} {theano:>14.2f} {reference:>15.2f} {theano / reference:>6.2f}")
+    os.makedirs(os.path.join(REPO, "results"), exist_ok=True)
+    with open(os.path.join(REPO, "results", "speed.json"), "w") as f:
+        json.dump(report, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
