@@ -17,10 +17,31 @@ import numpy as np
 
 import load
 
+# The BLAS routines Theano's C code calls, and the threads API its openmp mode uses.
+BLAS_NAMES = ["sgemm_", "dgemm_", "sgemv_", "dgemv_", "sger_", "dger_", "sdot_", "ddot_", "saxpy_", "daxpy_",
+              "sscal_", "dscal_", "scopy_", "dcopy_", "openblas_get_num_threads", "openblas_set_num_threads"]
+
+
+def _blas_ldflags():
+    """Link Theano's C code against the OpenBLAS of the scipy-openblas32 wheel.
+
+    Theano 1.0.5's own BLAS probe crashes on NumPy 1.23. The wheel names its symbols
+    scipy_sgemm_ and so on, so -D renames Theano's calls to match; Theano adds the
+    rpath itself. Without the wheel: empty, and Theano uses NumPy's BLAS (slower)."""
+    try:
+        import scipy_openblas32
+    except ImportError:
+        return ""
+    library = scipy_openblas32.get_library()  # "scipy_openblas"
+    prefix = library[:-len("openblas")]
+    renames = " ".join(f"-D{name}={prefix}{name}" for name in BLAS_NAMES)
+    return f"-L{scipy_openblas32.get_lib_dir()} -l{library} {renames}"
+
+
 # Keys set only where THEANO_FLAGS and the .theanorc files say nothing of them.
 THEANO_DEFAULTS = {
     "floatX": "float32",  # the convnet's gradient only type-checks in float32
-    "blas.ldflags": "",  # Theano's own BLAS probe crashes on NumPy 1.23: use NumPy's BLAS
+    "blas.ldflags": _blas_ldflags(),
 }
 
 
@@ -39,8 +60,8 @@ def _set_theano_defaults():
     defaults = [f"{key}={value}" for key, value in THEANO_DEFAULTS.items() if key not in chosen]
     if defaults:
         os.environ["THEANO_FLAGS"] = ",".join(defaults + ([user_flags] if user_flags else []))
-    if "blas.ldflags" not in chosen:
-        # We chose NumPy's BLAS on purpose; Theano would warn about it on every run.
+    if "blas.ldflags" not in chosen and not THEANO_DEFAULTS["blas.ldflags"]:
+        # NumPy's BLAS is our fallback, on purpose; Theano would warn about it on every run.
         logging.getLogger("theano.tensor.blas").setLevel(logging.ERROR)
 
 

@@ -92,7 +92,6 @@ def main():
     args = parser.parse_args()
     os.makedirs(RESULTS, exist_ok=True)
     summary_path = os.path.join(RESULTS, "summary.json")
-    summary = json.load(open(summary_path)) if os.path.exists(summary_path) else {}
     for script in args.scripts:
         flags = ["--epochs", str(args.epochs), "--seed", str(args.seed)]
         flags += ["--data-dir", args.data_dir] if args.data_dir else []
@@ -100,6 +99,10 @@ def main():
         if not rows:
             sys.exit(f"{script} finished no epoch (exit status {status}); see results/{script[:-3]}.log")
         replace_rows(os.path.join(RESULTS, "trajectories.csv"), script, rows)
+        summary = {}
+        if os.path.exists(summary_path):  # read now: another run may have written it meanwhile
+            with open(summary_path) as f:
+                summary = json.load(f)
         summary[script] = summarize(script, rows, peak_mib, flags)
         with open(summary_path + ".tmp", "w") as f:
             json.dump(summary, f, indent=2, sort_keys=True)

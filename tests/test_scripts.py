@@ -179,16 +179,21 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_model(synthetic_mnist, tmp_path):
 
 
 def test_theano_defaults_yield_to_the_users_choices(tmp_path):
-    show = [sys.executable, "-c", "import harness, theano; print(theano.config.floatX, theano.config.blas.ldflags)"]
+    show = [sys.executable, "-c", "import harness, theano; print(theano.config.floatX); print(theano.config.blas.ldflags)"]
     env = {k: v for k, v in os.environ.items() if k not in ("THEANO_FLAGS", "THEANORC")}
-    default = subprocess.run(show, cwd=REPO, capture_output=True, text=True, env=env)
-    assert default.stdout.split() == ["float32"], default.stderr
-    flags = subprocess.run(show, cwd=REPO, capture_output=True, text=True, env={**env, "THEANO_FLAGS": "floatX=float64"})
-    assert flags.stdout.split() == ["float64"], flags.stderr
+
+    def config(**extra):
+        result = subprocess.run(show, cwd=REPO, capture_output=True, text=True, env={**env, **extra})
+        assert result.returncode == 0, result.stderr
+        return result.stdout.splitlines()
+
+    floatX, ldflags = config()
+    assert floatX == "float32"
+    assert "-lscipy_openblas" in ldflags and "-Dsgemm_=scipy_sgemm_" in ldflags  # the wheel's OpenBLAS
+    assert config(THEANO_FLAGS="floatX=float64,blas.ldflags=") == ["float64", ""]
     rc = tmp_path / "theanorc"
-    rc.write_text("[global]\nfloatX = float16\n")
-    from_rc = subprocess.run(show, cwd=REPO, capture_output=True, text=True, env={**env, "THEANORC": str(rc)})
-    assert from_rc.stdout.split() == ["float16"], from_rc.stderr
+    rc.write_text("[global]\nfloatX = float16\n[blas]\nldflags = -lmyblas\n")
+    assert config(THEANORC=str(rc)) == ["float16", "-lmyblas"]
 
 
 # Real MNIST: only a working model reaches these. Each threshold sits below what this
