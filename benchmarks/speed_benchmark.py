@@ -34,19 +34,23 @@ def epoch_seconds(command):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("scripts", nargs="*", default=list(SCRIPTS), choices=list(SCRIPTS), metavar="SCRIPT")
+    parser.add_argument("scripts", nargs="*", metavar="SCRIPT", help="default: all four")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--data-dir")
     args = parser.parse_args()
+    for script in args.scripts:
+        if script not in SCRIPTS:
+            parser.error(f"{script} is not one of {', '.join(SCRIPTS)}")
     try:
         import torch  # noqa: F401
     except ImportError:
         sys.exit("The reference needs PyTorch, which the project does not install: pip install torch==2.13.0")
     data = ["--data-dir", args.data_dir] if args.data_dir else []
-    times = {script: {"theano": [], "torch": []} for script in args.scripts}
+    chosen = args.scripts or list(SCRIPTS)
+    times = {script: {"theano": [], "torch": []} for script in chosen}
     for round_ in range(1, args.rounds + 1):
         for script, epochs in SCRIPTS.items():
-            if script in args.scripts:
+            if script in chosen:
                 flags = ["--epochs", str(epochs), *data]
                 times[script]["theano"] += epoch_seconds([script, *flags])
                 times[script]["torch"] += epoch_seconds(["benchmarks/torch_reference.py", script, *flags])

@@ -2,12 +2,14 @@
 
     python benchmarks/talk_benchmark.py --data-dir ../shared/mnist             # 100 epochs each
     python benchmarks/talk_benchmark.py 5_convolutional_net.py --epochs 30
+    python benchmarks/talk_benchmark.py --table     # the README's results table, from results/
 
 Each script runs as a user would run it (full MNIST, batch 128, its own learning
-rate, a fixed seed). Its output goes to results/<script>.log; its epochs replace
-its rows in results/trajectories.csv; results/summary.json gets its final and best
-test accuracy, the epoch where the slides' number was first reached, the median
-seconds per epoch and the peak memory. Long: run it in the background.
+rate, a fixed seed). Its output goes to results/<script>.log, its figures to
+results/figures/; its epochs replace its rows in results/trajectories.csv, and
+results/summary.json gets its final and best test accuracy, the epoch where the
+slides' number was first reached, the median seconds per epoch and the peak memory.
+Long: run it in the background.
 """
 import argparse
 import csv
@@ -83,17 +85,45 @@ def replace_rows(path, script, rows):
     os.replace(path + ".tmp", path)
 
 
+def table():
+    """The README's results table, from results/summary.json and results/speed.json."""
+    with open(os.path.join(RESULTS, "summary.json")) as f:
+        summary = json.load(f)
+    speed_path = os.path.join(RESULTS, "speed.json")
+    speed = json.load(open(speed_path))["scripts"] if os.path.exists(speed_path) else {}
+    print("| script | slides | measured: final (best, at epoch) | epochs, seed | slides' number first reached "
+          "| s/epoch in this run | s/epoch: Theano / PyTorch (ratio) | peak memory |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for script in SCRIPTS:
+        if script not in summary:
+            continue
+        r = summary[script]
+        seed = r["flags"].split("--seed ")[1].split()[0]
+        reached = f"epoch {r['first_epoch_at_slides']}" if r["first_epoch_at_slides"] else "not in this run"
+        s = speed.get(script)
+        versus = f"{s['theano_seconds_per_epoch']:.2f} / {s['torch_seconds_per_epoch']:.2f} ({s['ratio']:.2f}×)" if s else "—"
+        print(f"| `{script}` | {r['slides_accuracy']:.1%} | {r['final_accuracy']:.2%} ({r['best_accuracy']:.2%}, "
+              f"{r['best_epoch']}) | {r['epochs']}, {seed} | {reached} | {r['median_seconds_per_epoch']:.2f} "
+              f"| {versus} | {r['peak_memory_mib']} MiB |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("scripts", nargs="*", default=SCRIPTS, choices=SCRIPTS, metavar="SCRIPT")
+    parser.add_argument("scripts", nargs="*", metavar="SCRIPT", help="default: all four")
     parser.add_argument("--epochs", type=int, default=100, help="default: %(default)s, as in the talk")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--data-dir", help="folder with the MNIST files (default: as load.py finds them)")
+    parser.add_argument("--table", action="store_true", help="only print the README's results table")
     args = parser.parse_args()
+    for script in args.scripts:
+        if script not in SCRIPTS:
+            parser.error(f"{script} is not one of {', '.join(SCRIPTS)}")
+    if args.table:
+        return table()
     os.makedirs(RESULTS, exist_ok=True)
     summary_path = os.path.join(RESULTS, "summary.json")
-    for script in args.scripts:
-        flags = ["--epochs", str(args.epochs), "--seed", str(args.seed)]
+    for script in args.scripts or SCRIPTS:
+        flags = ["--epochs", str(args.epochs), "--seed", str(args.seed), "--figures", "results/figures"]  # the scripts run in REPO
         flags += ["--data-dir", args.data_dir] if args.data_dir else []
         rows, peak_mib, status = run(script, flags, os.path.join(RESULTS, script[:-3] + ".log"))
         if not rows:
