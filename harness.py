@@ -68,7 +68,7 @@ def _set_theano_defaults():
 def _excepthook(kind, error, traceback):
     """Errors a user can fix get one paragraph, not a traceback."""
     if issubclass(kind, KeyboardInterrupt):
-        print("\nStopped by Ctrl-C before training started; nothing was saved.", file=sys.stderr)
+        print("\nStopped by Ctrl-C; nothing was saved.", file=sys.stderr)
     elif issubclass(kind, load.DataError):
         print(f"error: {error}", file=sys.stderr)
     else:
@@ -170,9 +170,11 @@ class Run:
         if not self.accuracies:
             return f"no epoch finished ({seconds:.0f} s)"
         best = int(np.argmax(self.accuracies))
-        return (f"{len(self.accuracies)} epochs in {seconds:.0f} s: test accuracy {self.accuracies[-1]:.4f} "
-                f"(best {self.accuracies[best]:.4f} at epoch {best + 1}); "
-                f"the slides report {self.slides_accuracy:.3f} after 100 epochs of all 60000 images")
+        summary = (f"{len(self.accuracies)} epochs in {seconds:.0f} s: test accuracy {self.accuracies[-1]:.4f} "
+                   f"(best {self.accuracies[best]:.4f} at epoch {best + 1})")
+        if self.args.dataset == "mnist":
+            summary += f"; the slides report {self.slides_accuracy:.3f} after 100 epochs of all 60000 images"
+        return summary
 
 
 class _Training:
