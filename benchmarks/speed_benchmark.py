@@ -7,7 +7,8 @@ Each round runs every script for a few epochs on full MNIST (batch 128), then it
 PyTorch twin (benchmarks/torch_reference.py), as separate processes, alternating so
 that both see the same machine load. It prints the median seconds per epoch of each
 (compile time excluded, test evaluation included) and their ratio, and writes them to
-results/speed.json. This machine is shared and noisy: read the ratios, not the seconds.
+results/speed.json (keeping the scripts it did not measure). This machine is shared
+and noisy: read the ratios, not the seconds.
 """
 import argparse
 import json
@@ -56,15 +57,19 @@ def main():
                 times[script]["torch"] += epoch_seconds(["benchmarks/torch_reference.py", script, *flags])
                 print(f"round {round_}: {script} done", file=sys.stderr, flush=True)
     print(f"{'script':<24} {'Theano s/epoch':>14} {'PyTorch s/epoch':>15} {'ratio':>6}")
-    report = {"machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}",
-              "date": time.strftime("%Y-%m-%d"), "rounds": args.rounds, "scripts": {}}
+    path = os.path.join(REPO, "results", "speed.json")
+    report = {"machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}", "scripts": {}}
+    if os.path.exists(path):  # keep the scripts this run did not measure
+        with open(path) as f:
+            report = json.load(f)
     for script, measured in times.items():
         theano, reference = statistics.median(measured["theano"]), statistics.median(measured["torch"])
         report["scripts"][script] = {"theano_seconds_per_epoch": theano, "torch_seconds_per_epoch": reference,
-                                     "ratio": round(theano / reference, 2), "epochs_timed": len(measured["theano"])}
+                                     "ratio": round(theano / reference, 2), "epochs_timed": len(measured["theano"]),
+                                     "rounds": args.rounds, "date": time.strftime("%Y-%m-%d %H:%M")}
         print(f"{script:<24} {theano:>14.2f} {reference:>15.2f} {theano / reference:>6.2f}")
-    os.makedirs(os.path.join(REPO, "results"), exist_ok=True)
-    with open(os.path.join(REPO, "results", "speed.json"), "w") as f:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
         json.dump(report, f, indent=2)
 
 
