@@ -25,7 +25,8 @@ def draw(folder, run, params, responses=None):
     os.makedirs(folder, exist_ok=True)
     stem = os.path.join(folder, os.path.splitext(run.script)[0])
     first = params[0].get_value()
-    paths = [_save(learning_curve(run.accuracies, run.costs, run.script), stem + "_learning_curve.png")]
+    slides = run.slides_accuracy if run.args.dataset == "mnist" else None
+    paths = [_save(learning_curve(run.accuracies, run.costs, run.script, slides), stem + "_learning_curve.png")]
     if first.shape == (784, 10):
         paths.append(_save(digit_weights(first), stem + "_weights.png"))
     elif first.ndim == 2:
@@ -53,12 +54,12 @@ def _image(axis, picture, title=None, cmap="RdBu_r"):
         axis.set_title(title)
 
 
-def learning_curve(accuracies, costs, script):
+def learning_curve(accuracies, costs, script, slides=None):
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5), constrained_layout=True)
     epochs = np.arange(1, len(accuracies) + 1)
     left.plot(epochs, accuracies, marker="." if len(epochs) < 30 else None)
-    if script in SLIDES:
-        left.axhline(SLIDES[script], color="grey", linestyle="--", label=f"slides: {SLIDES[script]:.1%}")
+    if slides is not None:
+        left.axhline(slides, color="grey", linestyle="--", label=f"slides: {slides:.1%}")
         left.legend(loc="lower right")
     left.set(title="test accuracy", xlabel="epoch", ylabel="share of test images right")
     right.plot(epochs, costs, color="tab:orange", marker="." if len(epochs) < 30 else None)

@@ -14,20 +14,20 @@ import argparse
 import json
 import os
 import platform
-import re
 import statistics
 import subprocess
 import sys
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "benchmarks"))
+from talk_benchmark import EPOCH_LINE  # noqa: E402
 SCRIPTS = {"2_logistic_regression.py": 3, "3_net.py": 3, "4_modern_net.py": 3, "5_convolutional_net.py": 1}
-EPOCH_SECONDS = re.compile(r"^epoch +\d+ +test accuracy [\d.]+ +train cost [\d.]+ +([\d.]+) s$", re.M)
 
 
 def epoch_seconds(command):
     result = subprocess.run([sys.executable, *command], cwd=REPO, capture_output=True, text=True)
-    seconds = [float(s) for s in EPOCH_SECONDS.findall(result.stdout)]
+    seconds = [float(m.group(4)) for m in map(EPOCH_LINE.match, result.stdout.splitlines()) if m]
     if result.returncode != 0 or not seconds:
         sys.exit(f"{' '.join(command)} failed (exit status {result.returncode}):\n{result.stdout}{result.stderr}")
     return seconds
