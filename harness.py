@@ -1,7 +1,7 @@
 """The plumbing the six scripts share, kept out of their way.
 
 Import it before theano: it sets Theano's defaults for this project (float32,
-a BLAS that works with NumPy 1.23), leaving any choice you made in THEANO_FLAGS
+an OpenBLAS that works with NumPy 1.23, OpenMP on all cores), leaving any choice you made in THEANO_FLAGS
 or ~/.theanorc alone. It also parses the command line, prints one line per
 epoch, turns Ctrl-C into a clean stop and saves the model and figures.
 """
@@ -13,9 +13,17 @@ import sys
 import tempfile
 import time
 
-import numpy as np
+# OpenMP's threads (Theano's ops) and OpenBLAS's threads (matrix products) take turns
+# on the same cores; an idle pool that kept spinning would slow the other one down,
+# so each lets its threads sleep soon. Set only where you have not set them, and
+# before NumPy loads its own OpenBLAS, which reads them once.
+THREAD_DEFAULTS = {"OMP_WAIT_POLICY": "PASSIVE", "OPENBLAS_THREAD_TIMEOUT": "4"}
+for _name, _value in THREAD_DEFAULTS.items():
+    os.environ.setdefault(_name, _value)
 
-import load
+import numpy as np  # noqa: E402
+
+import load  # noqa: E402
 
 # The BLAS routines Theano's C code calls, and the threads API its openmp mode uses.
 BLAS_NAMES = ["sgemm_", "dgemm_", "sgemv_", "dgemv_", "sger_", "dger_", "sdot_", "ddot_", "saxpy_", "daxpy_",
@@ -42,8 +50,10 @@ def _blas_ldflags():
 THEANO_DEFAULTS = {
     "floatX": "float32",  # the convnet's gradient only type-checks in float32
     "blas.ldflags": _blas_ldflags(),
+    # Spread convolutions, pooling and big elementwise ops over the cores. Only with the
+    # wheel's OpenBLAS linked: with NumPy's BLAS, openmp crashed the convnet.
+    "openmp": "True",
 }
-
 
 def _theanorc_sets(key):
     """Whether a .theanorc file that Theano reads sets `key` (option names ignore case there)."""
@@ -57,6 +67,8 @@ def _set_theano_defaults():
     user_flags = os.environ.get("THEANO_FLAGS", "")
     in_flags = {pair.split("=", 1)[0].strip() for pair in user_flags.split(",") if "=" in pair}
     chosen = {key for key in THEANO_DEFAULTS if key in in_flags or _theanorc_sets(key)}
+    if "blas.ldflags" in chosen or not THEANO_DEFAULTS["blas.ldflags"]:
+        chosen.add("openmp")  # with your BLAS or NumPy's, openmp stays as Theano has it (off)
     defaults = [f"{key}={value}" for key, value in THEANO_DEFAULTS.items() if key not in chosen]
     if defaults:
         os.environ["THEANO_FLAGS"] = ",".join(defaults + ([user_flags] if user_flags else []))
