@@ -7,6 +7,8 @@ epoch, turns Ctrl-C into a clean stop and saves the model and figures.
 """
 import argparse
 import configparser
+import ctypes
+import ctypes.util
 import logging
 import os
 import sys
@@ -87,7 +89,27 @@ def _excepthook(kind, error, traceback):
         sys.__excepthook__(kind, error, traceback)
 
 
+def _keep_freed_memory():
+    """Let glibc keep the memory of freed arrays for the next training step.
+
+    Theano allocates its big arrays (up to 15 MB for the convnet) afresh at every step.
+    By default glibc gives such blocks back to the system when they are freed, and the
+    system has to hand over fresh zeroed pages the next time: a third of a convnet step
+    here. Up to 32 MB blocks now come from the heap, which keeps freed memory. Skipped if
+    you set MALLOC_MMAP_THRESHOLD_ or MALLOC_TRIM_THRESHOLD_, and where there is no glibc."""
+    if {"MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"} & set(os.environ):
+        return
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c")).mallopt
+    except (OSError, AttributeError):
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    mallopt(m_mmap_threshold, 32 * 2**20)
+    mallopt(m_trim_threshold, 2**30)
+
+
 _set_theano_defaults()
+_keep_freed_memory()
 sys.excepthook = _excepthook
 
 
