@@ -1,9 +1,10 @@
 """The plumbing the six scripts share, kept out of their way.
 
-Import it before theano: it sets Theano's defaults for this project (float32,
-an OpenBLAS that works with NumPy 1.23, OpenMP on all cores), leaving any choice you made in THEANO_FLAGS
-or ~/.theanorc alone. It also parses the command line, prints one line per
-epoch, turns Ctrl-C into a clean stop and saves the model and figures.
+Import it before theano: it sets Theano's defaults for this project (float32, an
+OpenBLAS that works with NumPy 1.23, OpenMP on all cores, threads and memory tuned for
+speed), leaving any choice you made in THEANO_FLAGS, ~/.theanorc or the environment
+alone. It also parses the command line, prints one line per epoch, turns Ctrl-C into a
+clean stop and saves the model and figures.
 """
 import argparse
 import configparser
@@ -57,6 +58,7 @@ THEANO_DEFAULTS = {
     "openmp": "True",
 }
 
+
 def _theanorc_sets(key):
     """Whether a .theanorc file that Theano reads sets `key` (option names ignore case there)."""
     section, option = key.rsplit(".", 1) if "." in key else ("global", key)
@@ -101,7 +103,7 @@ def _keep_freed_memory():
         return
     try:
         mallopt = ctypes.CDLL(ctypes.util.find_library("c")).mallopt
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # no C library with mallopt
         return
     m_trim_threshold, m_mmap_threshold = -1, -3
     mallopt(m_mmap_threshold, 32 * 2**20)
