@@ -6,7 +6,7 @@ import numpy as np
 import theano
 from theano import tensor as T
 
-args = harness.parse_args(__doc__, epochs=100, lr=0.01, seed=1)
+args = harness.parse_args(__doc__, epochs=100, lr=0.01, seed=1, figures=True)
 np.random.seed(args.seed)
 
 # training data generation
@@ -38,8 +38,15 @@ updates = [[w, w - gradient * args.lr]]
 train = theano.function(inputs=[X, Y], outputs=cost, updates=updates, allow_input_downcast=True)
 
 # iterate through data 100 times and train model on each example of input, output pairs
+slopes = [w.get_value()]
 for i in range(args.epochs):
     for x, y in zip(trX, trY):
         train(x, y)
+    slopes.append(w.get_value())
 
 print("w =", w.get_value(), "(the data was made with w = 2)")
+
+# Theano doing its thing: the fitted line after each epoch
+if args.figures:
+    import figures
+    figures.write(args.figures, {"1_linear_regression_fit.png": figures.linear_fit(trX, trY, slopes)})

@@ -38,6 +38,13 @@ def draw(folder, run, params, responses=None):
     return paths
 
 
+def write(folder, named_figures):
+    """Save {file name: figure} as PNG files in `folder`, saying where."""
+    os.makedirs(folder, exist_ok=True)
+    for name, figure in named_figures.items():
+        print(f"wrote {_save(figure, os.path.join(folder, name))}")
+
+
 def _save(figure, path):
     figure.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(figure)
@@ -67,6 +74,25 @@ def learning_curve(accuracies, costs, script, slides=None):
     for axis in (left, right):
         axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     figure.suptitle(f"{script}: how it learned")
+    return figure
+
+
+def linear_fit(x, y, slopes):
+    """Theano doing its thing: the data, and the line y = w x after some of the epochs;
+    beside it, w after every epoch. slopes[0] is w before training."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
+    left.scatter(x, y, s=10, color="grey", label="training data")
+    shown = sorted({e for e in (0, 1, 2, 3, 5, 10, len(slopes) - 1) if e < len(slopes)})
+    colours = plt.cm.viridis(np.linspace(0, 0.9, len(shown)))
+    for epoch, colour in zip(shown, colours):
+        left.plot(x, slopes[epoch] * x, color=colour, label=f"epoch {epoch}: w = {slopes[epoch]:.3f}")
+    left.set(title="the fitted line y = w x", xlabel="x", ylabel="y")
+    left.legend(fontsize="small")
+    right.plot(range(len(slopes)), slopes, marker="." if len(slopes) < 30 else None)
+    right.axhline(2, color="grey", linestyle="--", label="w = 2, which made the data")
+    right.set(title="w after each epoch", xlabel="epoch", ylabel="w")
+    right.legend(loc="lower right")
+    figure.suptitle("Theano doing its thing: linear regression converging")
     return figure
 
 

@@ -58,6 +58,15 @@ def test_linear_regression_learns_nothing_without_epochs():
     assert re.search(r"^w = 0\.0 ", result.stdout, re.M)
 
 
+def test_linear_regression_draws_its_fit(tmp_path):
+    result = run_script("1_linear_regression.py", "--epochs", "5", "--figures", str(tmp_path))
+    assert_clean_exit(result)
+    assert os.listdir(tmp_path) == ["1_linear_regression_fit.png"]
+    assert f"wrote {tmp_path / '1_linear_regression_fit.png'}" in result.stdout
+    width, height = png_size(tmp_path / "1_linear_regression_fit.png")
+    assert 800 <= width <= 1200 and 300 <= height <= 500, (width, height)
+
+
 FIGURES = {
     "2_logistic_regression.py": ["learning_curve", "weights"],
     "3_net.py": ["learning_curve", "hidden_units"],

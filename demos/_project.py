@@ -1,0 +1,5 @@
+"""Puts the project's folder on the import path, so that a demo finds harness, load and figures."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

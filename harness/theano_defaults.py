@@ -1,0 +1,93 @@
+"""This project's Theano defaults, set on import, before NumPy and Theano load.
+
+Each fills in only what you did not choose yourself in THEANO_FLAGS, a .theanorc file
+or the environment.
+"""
+import configparser
+import ctypes
+import ctypes.util
+import logging
+import os
+
+# OpenMP's threads (Theano's ops) and OpenBLAS's threads (matrix products) take turns
+# on the same cores; an idle pool that kept spinning would slow the other one down,
+# so each lets its threads sleep soon. Set only where you have not set them, and
+# before NumPy loads its own OpenBLAS, which reads them once.
+THREAD_DEFAULTS = {"OMP_WAIT_POLICY": "PASSIVE", "OPENBLAS_THREAD_TIMEOUT": "4"}
+for _name, _value in THREAD_DEFAULTS.items():
+    os.environ.setdefault(_name, _value)
+
+# The BLAS routines Theano's C code calls, and the threads API its openmp mode uses.
+BLAS_NAMES = ["sgemm_", "dgemm_", "sgemv_", "dgemv_", "sger_", "dger_", "sdot_", "ddot_", "saxpy_", "daxpy_",
+              "sscal_", "dscal_", "scopy_", "dcopy_", "openblas_get_num_threads", "openblas_set_num_threads"]
+
+
+def _blas_ldflags():
+    """Link Theano's C code against the OpenBLAS of the scipy-openblas32 wheel.
+
+    Theano 1.0.5's own BLAS probe crashes on NumPy 1.23. The wheel names its symbols
+    scipy_sgemm_ and so on, so -D renames Theano's calls to match; Theano adds the
+    rpath itself. Without the wheel: empty, and Theano uses NumPy's BLAS (slower)."""
+    try:
+        import scipy_openblas32
+    except ImportError:
+        return ""
+    library = scipy_openblas32.get_library()  # "scipy_openblas"
+    prefix = library[:-len("openblas")]
+    renames = " ".join(f"-D{name}={prefix}{name}" for name in BLAS_NAMES)
+    return f"-L{scipy_openblas32.get_lib_dir()} -l{library} {renames}"
+
+
+# Keys set only where THEANO_FLAGS and the .theanorc files say nothing of them.
+THEANO_DEFAULTS = {
+    "floatX": "float32",  # the convnet's gradient only type-checks in float32
+    "blas.ldflags": _blas_ldflags(),
+    # Spread convolutions, pooling and big elementwise ops over the cores. Only with the
+    # wheel's OpenBLAS linked: with NumPy's BLAS, openmp crashed the convnet.
+    "openmp": "True",
+}
+
+
+def _theanorc_sets(key):
+    """Whether a .theanorc file that Theano reads sets `key` (option names ignore case there)."""
+    section, option = key.rsplit(".", 1) if "." in key else ("global", key)
+    rc = configparser.ConfigParser(interpolation=None)
+    rc.read([os.path.expanduser(f) for f in os.environ.get("THEANORC", "~/.theanorc").split(os.pathsep)])
+    return rc.has_option(section, option)
+
+
+def _set_theano_defaults():
+    user_flags = os.environ.get("THEANO_FLAGS", "")
+    in_flags = {pair.split("=", 1)[0].strip() for pair in user_flags.split(",") if "=" in pair}
+    chosen = {key for key in THEANO_DEFAULTS if key in in_flags or _theanorc_sets(key)}
+    if "blas.ldflags" in chosen or not THEANO_DEFAULTS["blas.ldflags"]:
+        chosen.add("openmp")  # with your BLAS or NumPy's, openmp stays as Theano has it (off)
+    defaults = [f"{key}={value}" for key, value in THEANO_DEFAULTS.items() if key not in chosen]
+    if defaults:
+        os.environ["THEANO_FLAGS"] = ",".join(defaults + ([user_flags] if user_flags else []))
+    if "blas.ldflags" not in chosen and not THEANO_DEFAULTS["blas.ldflags"]:
+        # NumPy's BLAS is our fallback, on purpose; Theano would warn about it on every run.
+        logging.getLogger("theano.tensor.blas").setLevel(logging.ERROR)
+
+
+def _keep_freed_memory():
+    """Let glibc keep the memory of freed arrays for the next training step.
+
+    Theano allocates its big arrays (up to 15 MB for the convnet) afresh at every step.
+    By default glibc gives such blocks back to the system when they are freed, and the
+    system has to hand over fresh zeroed pages the next time: a third of a convnet step
+    here. Up to 32 MB blocks now come from the heap, which keeps freed memory. Skipped if
+    you set MALLOC_MMAP_THRESHOLD_ or MALLOC_TRIM_THRESHOLD_, and where there is no glibc."""
+    if {"MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"} & set(os.environ):
+        return
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c")).mallopt
+    except (OSError, AttributeError, TypeError):  # no C library with mallopt
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    mallopt(m_mmap_threshold, 32 * 2**20)
+    mallopt(m_trim_threshold, 2**30)
+
+
+_set_theano_defaults()
+_keep_freed_memory()

@@ -1,0 +1,91 @@
+"""One training run: its flags, data, per-epoch report, and what it writes when it ends."""
+import os
+import sys
+import time
+
+import numpy as np
+
+import load
+from harness.flags import parse_args
+from harness.model_file import load_params, save_params
+
+
+class Run:
+    """Flags, data and the per-epoch report of one training script."""
+
+    def __init__(self, doc, slides_accuracy, **defaults):
+        self.args = parse_args(doc, epochs=100, batch_size=128, seed=1, data=True, model=True, figures=True,
+                               **defaults)
+        self.slides_accuracy = slides_accuracy
+        self.script = os.path.basename(sys.argv[0])
+        self.accuracies, self.costs = [], []
+        np.random.seed(self.args.seed)
+
+    def mnist(self, conv=False):
+        """The data as the talk's load.mnist gives it, for this run's flags."""
+        a = self.args
+        trX, teX, trY, teY = load.mnist(a.ntrain, a.ntest, onehot=True, data_dir=a.data_dir, dataset=a.dataset)
+        print(f"{self.script}: {a.epochs} epochs, batch {a.batch_size}, lr {a.lr}, seed {a.seed}; "
+              f"{len(trX)} training and {len(teX)} test images of {a.dataset}", flush=True)
+        return trX, teX, trY, teY
+
+    def training(self, params, test_accuracy, responses=None):
+        """The block the training loop runs in; see _Training. `responses()`, if given,
+        returns the conv blocks' responses to a test digit, for --figures."""
+        return _Training(self, params, test_accuracy, responses)
+
+    def report(self, costs, accuracy):
+        """One line for the epoch that just ended."""
+        now = time.time()
+        self.accuracies.append(float(accuracy))
+        self.costs.append(float(np.mean(costs)))
+        print(f"epoch {len(self.accuracies):3d}  test accuracy {accuracy:.4f}  "
+              f"train cost {self.costs[-1]:.4f}  {now - self._epoch_start:7.2f} s", flush=True)
+        self._epoch_start = now
+
+    def _summary(self, seconds):
+        if not self.accuracies:
+            return f"no epoch finished ({seconds:.0f} s)"
+        best = int(np.argmax(self.accuracies))
+        summary = (f"{len(self.accuracies)} epochs in {seconds:.0f} s: test accuracy {self.accuracies[-1]:.4f} "
+                   f"(best {self.accuracies[best]:.4f} at epoch {best + 1})")
+        if self.args.dataset == "mnist":
+            summary += f"; the slides report {self.slides_accuracy:.3f} after 100 epochs of all 60000 images"
+        return summary
+
+
+class _Training:
+    """Loads --load-model on entry; on exit (also by Ctrl-C) prints the summary,
+    writes --save-model and --figures. Ctrl-C then ends the script with status 130."""
+
+    def __init__(self, run, params, test_accuracy, responses):
+        self.run, self.params, self.test_accuracy, self.responses = run, params, test_accuracy, responses
+
+    def __enter__(self):
+        if self.run.args.load_model:
+            load_params(self.run.args.load_model, self.params)
+        self.start = self.run._epoch_start = time.time()
+        return self.run
+
+    def __exit__(self, kind, error, traceback):
+        run, args = self.run, self.run.args
+        interrupted = kind is not None and issubclass(kind, KeyboardInterrupt)
+        if kind is not None and not interrupted:
+            return False
+        if interrupted:
+            print(f"\nStopped by Ctrl-C during epoch {len(run.accuracies) + 1}; "
+                  "keeping what was learned so far.", flush=True)
+        if args.epochs == 0:
+            print(f"{run.script}: evaluation only: test accuracy {self.test_accuracy():.4f}", flush=True)
+        else:
+            print(f"{run.script}: {run._summary(time.time() - self.start)}", flush=True)
+        if args.save_model:
+            save_params(args.save_model, self.params)
+            print(f"saved the weights to {args.save_model}")
+        if args.figures:
+            import figures
+            for path in figures.draw(args.figures, run, self.params, self.responses):
+                print(f"wrote {path}")
+        if interrupted:
+            raise SystemExit(130)
+        return False
