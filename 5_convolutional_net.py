@@ -106,8 +106,12 @@ updates = RMSprop(cost, params, lr=args.lr)
 
 train = theano.function(inputs=[X, Y], outputs=cost, updates=updates, allow_input_downcast=True)
 predict = theano.function(inputs=[X], outputs=y_x, allow_input_downcast=True)
-# what each block responds to, drawn by --figures
-respond = theano.function(inputs=[X], outputs=[l1, l2, l3.reshape((-1, 128, 3, 3))], allow_input_downcast=True)
+
+
+def responses():
+    """What each block responds to, drawn by --figures (compiled only then)."""
+    respond = theano.function(inputs=[X], outputs=[l1, l2, l3.reshape((-1, 128, 3, 3))], allow_input_downcast=True)
+    return respond(teX[:1])
 
 
 def test_accuracy():
@@ -115,7 +119,7 @@ def test_accuracy():
 
 
 batches = list(zip(range(0, len(trX), args.batch_size), range(args.batch_size, len(trX), args.batch_size)))
-with run.training(params, test_accuracy, responses=lambda: respond(teX[:1])):
+with run.training(params, test_accuracy, responses):
     for epoch in range(args.epochs):
         costs = [train(trX[start:end], trY[start:end]) for start, end in batches]
         run.report(costs, test_accuracy())

@@ -2,6 +2,7 @@
 
     pip install torch==2.13.0      # the reference; not a requirement of the project
     python benchmarks/speed_benchmark.py --data-dir ../shared/mnist [--rounds 3] [SCRIPT ...]
+    python benchmarks/speed_benchmark.py --startup --data-dir ../shared/mnist [--rounds 3] [SCRIPT ...]
 
 Each round runs every script for a few epochs on full MNIST (batch 128), then its
 PyTorch twin (benchmarks/torch_reference.py), as separate processes, alternating so
@@ -9,6 +10,11 @@ that both see the same machine load. It prints the median seconds per epoch of e
 (compile time excluded, test evaluation included) and their ratio, and writes them to
 results/speed.json (keeping the scripts it did not measure). This machine is shared
 and noisy: read the ratios, not the seconds.
+
+--startup measures what a learner waits for on a short run (--epochs 1 --ntrain 1280
+--ntest 500): whole-process seconds, and seconds to the first epoch line, of each script
+run first in an empty Theano compiledir, then again in the same one (a later run), and
+of its PyTorch twin; medians over the rounds, into results/startup.json.
 """
 import argparse
 import json
@@ -17,12 +23,14 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "benchmarks"))
 from talk_benchmark import EPOCH_LINE  # noqa: E402
 SCRIPTS = {"2_logistic_regression.py": 3, "3_net.py": 3, "4_modern_net.py": 3, "5_convolutional_net.py": 1}
+SHORT_RUN = ["--epochs", "1", "--ntrain", "1280", "--ntest", "500"]
 
 
 def epoch_seconds(command):
@@ -33,11 +41,58 @@ def epoch_seconds(command):
     return seconds
 
 
+def whole_process(command, env=None):
+    """(seconds to the first epoch line, seconds for the whole process) of one run."""
+    start = time.perf_counter()
+    first_epoch = None
+    process = subprocess.Popen([sys.executable, *command], cwd=REPO, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, env=env)
+    output = []
+    for line in process.stdout:
+        output.append(line)
+        if first_epoch is None and EPOCH_LINE.match(line.rstrip("\n")):
+            first_epoch = time.perf_counter() - start
+    if process.wait() != 0 or first_epoch is None:
+        sys.exit(f"{' '.join(command)} failed (exit status {process.returncode}):\n{''.join(output)}")
+    return first_epoch, time.perf_counter() - start
+
+
+def startup(scripts, rounds, data):
+    """Whole-process seconds of a short run: first and later Theano runs, and PyTorch's."""
+    times = {script: {"first": [], "later": [], "torch": []} for script in scripts}
+    for round_ in range(1, rounds + 1):
+        for script in scripts:
+            with tempfile.TemporaryDirectory() as compiledir:
+                flags = os.environ.get("THEANO_FLAGS", "")
+                env = {**os.environ, "THEANO_FLAGS": f"{flags},base_compiledir={compiledir}".lstrip(",")}
+                times[script]["first"].append(whole_process([script, *SHORT_RUN, *data], env))
+                times[script]["later"].append(whole_process([script, *SHORT_RUN, *data], env))
+            times[script]["torch"].append(whole_process(["benchmarks/torch_reference.py", script, *SHORT_RUN, *data]))
+            print(f"round {round_}: {script} done", file=sys.stderr, flush=True)
+    report = {"machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}",
+              "flags": " ".join(SHORT_RUN), "rounds": rounds, "date": time.strftime("%Y-%m-%d %H:%M"), "scripts": {}}
+    print(f"{'script':<24} {'first run':>9} {'later run':>9} {'PyTorch':>8} {'later/PyTorch':>13}"
+          f"   (whole process, s; to the first epoch line in brackets)")
+    for script, measured in times.items():
+        medians = {run: [round(statistics.median(t[i] for t in measured[run]), 2) for i in (0, 1)]
+                   for run in measured}
+        ratio = round(medians["later"][1] / medians["torch"][1], 2)
+        report["scripts"][script] = {**{f"{run}_run_seconds": medians[run][1] for run in ("first", "later")},
+                                     **{f"{run}_run_to_first_epoch": medians[run][0] for run in ("first", "later")},
+                                     "torch_seconds": medians["torch"][1], "torch_to_first_epoch": medians["torch"][0],
+                                     "later_over_torch": ratio}
+        print(f"{script:<24} {medians['first'][1]:>9.1f} {medians['later'][1]:>9.1f} {medians['torch'][1]:>8.1f} "
+              f"{ratio:>13.2f}   ({medians['first'][0]:.1f}, {medians['later'][0]:.1f}, {medians['torch'][0]:.1f})")
+    with open(os.path.join(REPO, "results", "startup.json"), "w") as f:
+        json.dump(report, f, indent=2)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("scripts", nargs="*", metavar="SCRIPT", help="default: all four")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--data-dir")
+    parser.add_argument("--startup", action="store_true", help="time a short run's whole process instead")
     args = parser.parse_args()
     for script in args.scripts:
         if script not in SCRIPTS:
@@ -48,6 +103,8 @@ def main():
         sys.exit("The reference needs PyTorch, which the project does not install: pip install torch==2.13.0")
     data = ["--data-dir", args.data_dir] if args.data_dir else []
     chosen = args.scripts or list(SCRIPTS)
+    if args.startup:
+        return startup(chosen, args.rounds, data)
     times = {script: {"theano": [], "torch": []} for script in chosen}
     for round_ in range(1, args.rounds + 1):
         for script, epochs in SCRIPTS.items():

@@ -3,6 +3,7 @@
 - theano_defaults: this project's Theano defaults (float32, an OpenBLAS that works with
   NumPy 1.23, OpenMP, threads and memory tuned for speed), leaving any choice you made
   in THEANO_FLAGS, ~/.theanorc or the environment alone;
+- compile_cache: Theano reuses the C code it compiled in earlier runs;
 - flags: the command line;
 - training: the per-epoch report, Ctrl-C, and what a run writes when it ends;
 - model_file: the learned weights as an .npz file.
@@ -10,6 +11,7 @@
 import sys
 
 from harness import theano_defaults  # noqa: F401  first: it sets the environment NumPy and Theano read
+from harness import compile_cache  # noqa: F401
 import load
 from harness.flags import parse_args  # noqa: F401
 from harness.model_file import load_params, save_params  # noqa: F401

@@ -45,6 +45,9 @@ THEANO_DEFAULTS = {
     # Spread convolutions, pooling and big elementwise ops over the cores. Only with the
     # wheel's OpenBLAS linked: with NumPy's BLAS, openmp crashed the convnet.
     "openmp": "True",
+    # No debug information in the compiled modules: the same machine code, and g++ takes
+    # about a quarter less time (Theano passes -g; a later -g0 overrides it).
+    "gcc.cxxflags": "-g0",
 }
 
 

@@ -189,7 +189,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_model(synthetic_mnist, tmp_path):
 
 def test_theano_defaults_yield_to_the_users_choices(tmp_path):
     show = [sys.executable, "-c", "import harness, os, theano; c = theano.config; "
-            "print(c.floatX, c.blas.ldflags, c.openmp, os.environ['OPENBLAS_THREAD_TIMEOUT'], sep='|')"]
+            "print(c.floatX, c.blas.ldflags, c.openmp, os.environ['OPENBLAS_THREAD_TIMEOUT'], c.gcc.cxxflags, sep='|')"]
     env = {k: v for k, v in os.environ.items()
            if k not in ("THEANO_FLAGS", "THEANORC", "OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT")}
 
@@ -198,12 +198,12 @@ def test_theano_defaults_yield_to_the_users_choices(tmp_path):
         assert result.returncode == 0, result.stderr
         return result.stdout.strip().split("|")
 
-    floatX, ldflags, openmp, timeout = config()
-    assert (floatX, openmp, timeout) == ("float32", "True", "4")
+    floatX, ldflags, openmp, timeout, cxxflags = config()
+    assert (floatX, openmp, timeout, cxxflags) == ("float32", "True", "4", "-g0")
     assert "-lscipy_openblas" in ldflags and "-Dsgemm_=scipy_sgemm_" in ldflags  # the wheel's OpenBLAS
     # another BLAS (here NumPy's) leaves openmp off, as Theano has it
-    assert config(THEANO_FLAGS="floatX=float64,blas.ldflags=") == ["float64", "", "False", "4"]
-    assert config(THEANO_FLAGS="openmp=False", OPENBLAS_THREAD_TIMEOUT="20")[2:] == ["False", "20"]
+    assert config(THEANO_FLAGS="floatX=float64,blas.ldflags=") == ["float64", "", "False", "4", "-g0"]
+    assert config(THEANO_FLAGS="openmp=False,gcc.cxxflags=-O2", OPENBLAS_THREAD_TIMEOUT="20")[2:] == ["False", "20", "-O2"]
     rc = tmp_path / "theanorc"
     rc.write_text("[global]\nfloatX = float16\n[blas]\nldflags = -lmyblas\n")
     assert config(THEANORC=str(rc))[:3] == ["float16", "-lmyblas", "False"]
