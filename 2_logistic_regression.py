@@ -55,5 +55,5 @@ def test_accuracy():
 batches = list(zip(range(0, len(trX), args.batch_size), range(args.batch_size, len(trX), args.batch_size)))
 with run.training([w], test_accuracy):
     for epoch in range(args.epochs):
-        costs = [train(trX[start:end], trY[start:end]) for start, end in batches]
+        costs = run.progress(train(trX[start:end], trY[start:end]) for start, end in batches)
         run.report(costs, test_accuracy())

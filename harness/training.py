@@ -8,6 +8,7 @@ import numpy as np
 import load
 from harness.flags import parse_args
 from harness.model_file import load_params, save_params
+from harness.progress import Compiling, epoch_bar
 
 
 class Run:
@@ -19,6 +20,7 @@ class Run:
         self.slides_accuracy = slides_accuracy
         self.script = os.path.basename(sys.argv[0])
         self.accuracies, self.costs = [], []
+        self.compiling = Compiling()
         np.random.seed(self.args.seed)
 
     def mnist(self, conv=False):
@@ -27,12 +29,19 @@ class Run:
         trX, teX, trY, teY = load.mnist(a.ntrain, a.ntest, onehot=True, data_dir=a.data_dir, dataset=a.dataset)
         print(f"{self.script}: {a.epochs} epochs, batch {a.batch_size}, lr {a.lr}, seed {a.seed}; "
               f"{len(trX)} training and {len(teX)} test images of {a.dataset}", flush=True)
+        self.batches = len(range(a.batch_size, len(trX), a.batch_size))  # as the talk's zip(range, range) gives
+        self.compiling.start()  # what the script does next
         return trX, teX, trY, teY
 
     def training(self, params, test_accuracy, responses=None):
         """The block the training loop runs in; see _Training. `responses()`, if given,
         returns the conv blocks' responses to a test digit, for --figures."""
         return _Training(self, params, test_accuracy, responses)
+
+    def progress(self, costs):
+        """The training costs of one epoch, from the loop that computes them; at a
+        terminal, a progress bar meanwhile."""
+        return epoch_bar(costs, self.batches, len(self.accuracies) + 1)
 
     def report(self, costs, accuracy):
         """One line for the epoch that just ended."""
@@ -62,6 +71,7 @@ class _Training:
         self.run, self.params, self.test_accuracy, self.responses = run, params, test_accuracy, responses
 
     def __enter__(self):
+        self.run.compiling.done()
         if self.run.args.load_model:
             load_params(self.run.args.load_model, self.params)
         self.start = self.run._epoch_start = time.time()

@@ -233,3 +233,24 @@ def test_logistic_regression_one_epoch_on_5000_real_images(real_mnist):
     result = run_script("2_logistic_regression.py", "--data-dir", real_mnist, "--epochs", "1", "--ntrain", "5000")
     assert_clean_exit(result)
     assert epochs(result.stdout)[0][1] > 0.80
+
+
+def test_a_terminal_sees_compilation_and_a_progress_bar(synthetic_mnist):
+    # `script` runs the program on a pseudo-terminal of 120 columns, as a person at a terminal would.
+    command = (f"stty cols 120 rows 40; {sys.executable} 2_logistic_regression.py --data-dir {synthetic_mnist} "
+               "--epochs 2 --batch-size 16")
+    result = subprocess.run(["script", "-qec", command, "/dev/null"], cwd=REPO, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stdout
+    screen = result.stdout
+    assert re.search(r"compiling the model with Theano .*\.\.\. \d+\.\d s", screen)
+    assert re.search(r"epoch +1: +\d+/124 batches \|", screen)  # 2000 images, 124 full batches of 16
+    assert [e for e, _, _ in epochs(screen.replace("\r\n", "\n"))] == [1, 2]
+
+
+def test_a_pipe_sees_only_the_epoch_lines(synthetic_mnist):
+    result = run_script("2_logistic_regression.py", "--data-dir", synthetic_mnist, "--epochs", "2")
+    assert_clean_exit(result)
+    assert "compiling" not in result.stdout + result.stderr
+    assert "batches" not in result.stdout + result.stderr
+    assert len(result.stdout.splitlines()) == 4  # header, two epochs, summary

@@ -1,0 +1,42 @@
+"""What a person at a terminal sees while a script works: how long Theano took to
+compile the model, then a bar over each epoch's batches. Only when standard error is a
+terminal: in pipes, logs and tests the output stays the epoch lines alone."""
+import sys
+import time
+
+from tqdm import tqdm
+
+BAR = "{desc}: {n_fmt}/{total_fmt} batches |{bar}| {rate_inv_fmt}, {remaining} left{postfix}"
+
+
+def at_terminal():
+    return sys.stderr.isatty()
+
+
+class Compiling:
+    """Says that Theano is compiling, then how long it took."""
+
+    def start(self):
+        self.started = time.time()
+        if at_terminal():
+            print("compiling the model with Theano (C code, cached for later runs) ...", end="", file=sys.stderr,
+                  flush=True)
+
+    def done(self):
+        if at_terminal():
+            print(f" {time.time() - self.started:.1f} s", file=sys.stderr, flush=True)
+
+
+def epoch_bar(costs, batches, epoch):
+    """The costs of one epoch, as the training loop yields them; at a terminal, a bar
+    with batches done, seconds per batch, time left and the running mean cost."""
+    if not at_terminal():
+        return list(costs)
+    done, total = [], 0.0
+    with tqdm(costs, total=batches, desc=f"epoch {epoch:3d}", bar_format=BAR, leave=False, file=sys.stderr,
+              unit="batch") as bar:
+        for cost in bar:
+            done.append(cost)
+            total += float(cost)
+            bar.set_postfix_str(f"train cost {total / len(done):.4f}", refresh=False)
+    return done
