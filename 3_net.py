@@ -1,3 +1,8 @@
+# %% [markdown]
+# # 3 — An "old" net (circa 2000)
+# h = sigmoid(T.dot(X, wh)); y = softmax(T.dot(h, wo)).
+
+# %%
 """3 - an "old" net (circa 2000): one sigmoid hidden layer of 625 units, then
 softmax, trained by plain SGD. The slides report 98.4 % test accuracy."""
 import harness  # before theano: sets this project's Theano defaults
@@ -9,6 +14,7 @@ run = harness.Run(__doc__, slides_accuracy=0.984, lr=0.05)
 args = run.args
 
 
+# %%
 def floatX(X):
     return np.asarray(X, dtype=theano.config.floatX)
 
@@ -33,8 +39,11 @@ def model(X, w_h, w_o):
     return pyx
 
 
+# %%
 trX, teX, trY, teY = run.mnist()
 
+
+# %%
 X = T.fmatrix()
 Y = T.fmatrix()
 
@@ -50,14 +59,22 @@ params = [w_h, w_o]
 # updated version of updates
 updates = sgd(cost, params, lr=args.lr)
 
+
+# %%
 train = theano.function(inputs=[X, Y], outputs=cost, updates=updates, allow_input_downcast=True)
 predict = theano.function(inputs=[X], outputs=y_x, allow_input_downcast=True)
 
 
+# %%
 def test_accuracy():
     return np.mean(np.argmax(teY, axis=1) == predict(teX))
 
 
+# %% [markdown]
+# ## Training
+# The slides report 98.4 % test accuracy.
+
+# %%
 batches = list(zip(range(0, len(trX), args.batch_size), range(args.batch_size, len(trX), args.batch_size)))
 with run.training(params, test_accuracy):
     for epoch in range(args.epochs):

@@ -1,3 +1,9 @@
+# %% [markdown]
+# # 4 — A "modern" net (2012+)
+# h = rectify(T.dot(X, wh)); h2 = rectify(T.dot(h, wh2)); y = softmax(T.dot(h2, wo)),
+# with noise (dropout) on every layer's input, trained by RMSprop.
+
+# %%
 """4 - a "modern" net (2012+): two rectifier hidden layers of 625 units, dropout
 noise on every layer's input, RMSprop. The slides report 99.0 % test accuracy."""
 import harness  # before theano: sets this project's Theano defaults
@@ -11,6 +17,7 @@ args = run.args
 srng = RandomStreams(seed=args.seed)
 
 
+# %%
 def floatX(X):
     return np.asarray(X, dtype=theano.config.floatX)
 
@@ -69,8 +76,11 @@ def model(X, w_h, w_h2, w_o, p_drop_input, p_drop_hidden):
     return h, h2, py_x
 
 
+# %%
 trX, teX, trY, teY = run.mnist()
 
+
+# %%
 X = T.fmatrix()
 Y = T.fmatrix()
 
@@ -87,14 +97,22 @@ cost = T.mean(T.nnet.categorical_crossentropy(noise_py_x, Y))
 params = [w_h, w_h2, w_o]
 updates = RMSprop(cost, params, lr=args.lr)
 
+
+# %%
 train = theano.function(inputs=[X, Y], outputs=cost, updates=updates, allow_input_downcast=True)
 predict = theano.function(inputs=[X], outputs=y_x, allow_input_downcast=True)
 
 
+# %%
 def test_accuracy():
     return np.mean(np.argmax(teY, axis=1) == predict(teX))
 
 
+# %% [markdown]
+# ## Training
+# The slides report 99.0 % test accuracy.
+
+# %%
 batches = list(zip(range(0, len(trX), args.batch_size), range(args.batch_size, len(trX), args.batch_size)))
 with run.training(params, test_accuracy):
     for epoch in range(args.epochs):

@@ -1,3 +1,8 @@
+# %% [markdown]
+# # 5 — A convolutional network
+# Three blocks of conv -> rectify -> max-pool -> dropout, a rectifier layer, softmax.
+
+# %%
 """5 - a convolutional network: three blocks of conv -> rectify -> max-pool ->
 dropout (32, 64, 128 filters of 3x3), a rectifier layer of 625, softmax;
 RMSprop. The slides report 99.5 % test accuracy."""
@@ -14,6 +19,7 @@ args = run.args
 srng = RandomStreams(seed=args.seed)
 
 
+# %%
 def floatX(X):
     return np.asarray(X, dtype=theano.config.floatX)
 
@@ -77,11 +83,14 @@ def model(X, w, w2, w3, w4, w_o, p_drop_conv, p_drop_hidden):
     return l1, l2, l3, l4, pyx
 
 
+# %%
 trX, teX, trY, teY = run.mnist()
 # reshape into conv 4tensor (b, c, 0, 1) format
 trX = trX.reshape(-1, 1, 28, 28)
 teX = teX.reshape(-1, 1, 28, 28)
 
+
+# %%
 # now 4tensor for conv instead of matrix
 X = T.ftensor4()
 Y = T.fmatrix()
@@ -104,6 +113,8 @@ cost = T.mean(T.nnet.categorical_crossentropy(noise_py_x, Y))
 params = [w, w2, w3, w4, w_o]
 updates = RMSprop(cost, params, lr=args.lr)
 
+
+# %%
 train = theano.function(inputs=[X, Y], outputs=cost, updates=updates, allow_input_downcast=True)
 predict = theano.function(inputs=[X], outputs=y_x, allow_input_downcast=True)
 
@@ -114,10 +125,16 @@ def responses():
     return respond(teX[:1])
 
 
+# %%
 def test_accuracy():
     return np.mean(np.argmax(teY, axis=1) == predict(teX))
 
 
+# %% [markdown]
+# ## Training
+# The slides report 99.5 % test accuracy.
+
+# %%
 batches = list(zip(range(0, len(trX), args.batch_size), range(args.batch_size, len(trX), args.batch_size)))
 with run.training(params, test_accuracy, responses):
     for epoch in range(args.epochs):

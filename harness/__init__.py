@@ -13,7 +13,7 @@ import sys
 from harness import theano_defaults  # noqa: F401  first: it sets the environment NumPy and Theano read
 from harness import compile_cache  # noqa: F401
 import load
-from harness.flags import parse_args  # noqa: F401
+from harness.flags import in_notebook, parse_args  # noqa: F401
 from harness.model_file import load_params, save_params  # noqa: F401
 from harness.training import Run  # noqa: F401
 
@@ -29,3 +29,6 @@ def _excepthook(kind, error, traceback):
 
 
 sys.excepthook = _excepthook
+if in_notebook():  # the kernel shows errors itself: the same paragraph there
+    sys.modules["IPython"].get_ipython().set_custom_exc(
+        (load.DataError,), lambda shell, kind, error, traceback, tb_offset=None: _excepthook(kind, error, traceback))

@@ -1,5 +1,18 @@
-"""The command line of the scripts: the flags users of such scripts expect."""
+"""The command line of the scripts: the flags users of such scripts expect.
+
+In a notebook (a Jupyter kernel, VS Code's interactive window) there is no command line:
+the kernel's own arguments are ignored, and a script's settings are the `flags` given in
+its code, e.g. harness.Run(..., flags="--epochs 1 --ntrain 5000").
+"""
 import argparse
+import shlex
+import sys
+
+
+def in_notebook():
+    """Whether this runs in a Jupyter kernel rather than as a script."""
+    ipython = sys.modules.get("IPython")
+    return ipython is not None and type(ipython.get_ipython()).__name__ == "ZMQInteractiveShell"
 
 
 def _count(minimum):
@@ -24,8 +37,9 @@ def _positive_float(text):
     return value
 
 
-def parse_args(doc, **defaults):
-    """Parse the flags a script takes, chosen by the keys of `defaults`:
+def parse_args(doc, flags="", **defaults):
+    """Parse the flags a script takes: `flags` as written in the script, then (but in a
+    notebook) the command line, which wins. Which flags, the keys of `defaults` choose:
 
     epochs, lr, seed, batch_size -- those flags, with that default;
     data=True -- --ntrain, --ntest, --dataset, --data-dir;
@@ -66,7 +80,7 @@ def parse_args(doc, **defaults):
         kind = _count(1) if isinstance(default, int) else _positive_float
         parser.add_argument("--" + name.replace("_", "-"), type=kind, default=default,
                             help=f"{help} (default: %(default)s)")
-    args = parser.parse_args()
+    args = parser.parse_args(shlex.split(flags) + ([] if in_notebook() else sys.argv[1:]))
     if getattr(args, "ntrain", None) is not None and args.ntrain < getattr(args, "batch_size", 1):
         parser.error(f"--ntrain {args.ntrain} is smaller than one batch (--batch-size {args.batch_size})")
     return args

@@ -6,7 +6,7 @@ import time
 import numpy as np
 
 import load
-from harness.flags import parse_args
+from harness.flags import in_notebook, parse_args
 from harness.model_file import load_params, save_params
 from harness.progress import Compiling, epoch_bar
 
@@ -18,7 +18,7 @@ class Run:
         self.args = parse_args(doc, epochs=100, batch_size=128, seed=1, data=True, model=True, figures=True,
                                **defaults)
         self.slides_accuracy = slides_accuracy
-        self.script = os.path.basename(sys.argv[0])
+        self.script = "notebook" if in_notebook() else os.path.basename(sys.argv[0])
         self.accuracies, self.costs = [], []
         self.compiling = Compiling()
         np.random.seed(self.args.seed)
@@ -96,6 +96,6 @@ class _Training:
             import figures
             for path in figures.draw(args.figures, run, self.params, self.responses):
                 print(f"wrote {path}")
-        if interrupted:
+        if interrupted and not in_notebook():  # a notebook's cell just ends
             raise SystemExit(130)
-        return False
+        return interrupted
