@@ -3,32 +3,41 @@
 - theano_defaults: this project's Theano defaults (float32, an OpenBLAS that works with
   NumPy 1.23, OpenMP, threads and memory tuned for speed), leaving any choice you made
   in THEANO_FLAGS, ~/.theanorc or the environment alone;
+- machine: the settings and machine you bring, said in a line or a paragraph (it
+  imports Theano);
 - compile_cache: Theano reuses the C code it compiled in earlier runs;
 - flags: the command line;
 - training: the per-epoch report, Ctrl-C, and what a run writes when it ends;
 - model_file: the learned weights as an .npz file.
 """
+import os
 import sys
 
-from harness import theano_defaults  # noqa: F401  first: it sets the environment NumPy and Theano read
-from harness import compile_cache  # noqa: F401
+from harness import theano_defaults  # first: it sets the environment NumPy and Theano read
 import load
-from harness.flags import in_notebook, parse_args  # noqa: F401
-from harness.model_file import load_params, save_params  # noqa: F401
-from harness.training import Run  # noqa: F401
 
 
 def _excepthook(kind, error, traceback):
-    """Errors a user can fix get one paragraph, not a traceback."""
+    """Errors a user can fix get one paragraph, not a traceback (SHOW_TRACEBACK=1 shows it)."""
     if issubclass(kind, KeyboardInterrupt):
         print("\nStopped by Ctrl-C; nothing was saved.", file=sys.stderr)
-    elif issubclass(kind, load.DataError):
+    elif issubclass(kind, (load.DataError, theano_defaults.SettingsError)) and not os.environ.get("SHOW_TRACEBACK"):
         print(f"error: {error}", file=sys.stderr)
+    elif "Compilation failed (return status=" in str(error) and not os.environ.get("SHOW_TRACEBACK"):
+        print(f"error: Theano could not compile its C code: {str(error).split('Compilation failed')[1][:400]} "
+              "The C code and the compiler's full output are in the temporary file Theano named above. "
+              "SHOW_TRACEBACK=1 shows the full traceback.", file=sys.stderr)
     else:
         sys.__excepthook__(kind, error, traceback)
 
 
-sys.excepthook = _excepthook
+sys.excepthook = _excepthook  # before Theano is imported: a setting it refuses is one paragraph too
+from harness import machine  # noqa: E402  imports Theano
+from harness import compile_cache  # noqa: E402, F401
+from harness.flags import in_notebook, parse_args  # noqa: E402, F401
+from harness.model_file import load_params, save_params  # noqa: E402, F401
+from harness.training import Run  # noqa: E402, F401
+
 if in_notebook():  # the kernel shows errors itself: the same paragraph there
     sys.modules["IPython"].get_ipython().set_custom_exc(
-        (load.DataError,), lambda shell, kind, error, traceback, tb_offset=None: _excepthook(kind, error, traceback))
+        (load.DataError, theano_defaults.SettingsError), lambda shell, kind, error, traceback, tb_offset=None: _excepthook(kind, error, traceback))

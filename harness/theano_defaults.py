@@ -51,23 +51,36 @@ THEANO_DEFAULTS = {
 }
 
 
-def _theanorc_sets(key):
-    """Whether a .theanorc file that Theano reads sets `key` (option names ignore case there)."""
+class SettingsError(Exception):
+    """A setting a program cannot run with; its message says which, why, and the fix."""
+
+
+USER_FLAGS = os.environ.get("THEANO_FLAGS", "")  # as you set them, before the defaults join them
+
+
+def user_setting(key):
+    """(value, where it was set) of a Theano setting you chose: THEANO_FLAGS, then the
+    .theanorc files Theano reads (option names ignore case there); (None, None) if unset."""
+    flags = [pair.split("=", 1) for pair in USER_FLAGS.split(",") if "=" in pair]
+    for name, value in reversed(flags):  # the last one counts, as in Theano
+        if name.strip() == key:
+            return value.strip(), "THEANO_FLAGS"
     section, option = key.rsplit(".", 1) if "." in key else ("global", key)
-    rc = configparser.ConfigParser(interpolation=None)
-    rc.read([os.path.expanduser(f) for f in os.environ.get("THEANORC", "~/.theanorc").split(os.pathsep)])
-    return rc.has_option(section, option)
+    for path in reversed(os.environ.get("THEANORC", "~/.theanorc").split(os.pathsep)):
+        rc = configparser.ConfigParser(interpolation=None)
+        rc.read(os.path.expanduser(path))
+        if rc.has_option(section, option):
+            return rc.get(section, option), path
+    return None, None
 
 
 def _set_theano_defaults():
-    user_flags = os.environ.get("THEANO_FLAGS", "")
-    in_flags = {pair.split("=", 1)[0].strip() for pair in user_flags.split(",") if "=" in pair}
-    chosen = {key for key in THEANO_DEFAULTS if key in in_flags or _theanorc_sets(key)}
+    chosen = {key for key in THEANO_DEFAULTS if user_setting(key)[1]}
     if "blas.ldflags" in chosen or not THEANO_DEFAULTS["blas.ldflags"]:
         chosen.add("openmp")  # with your BLAS or NumPy's, openmp stays as Theano has it (off)
     defaults = [f"{key}={value}" for key, value in THEANO_DEFAULTS.items() if key not in chosen]
     if defaults:
-        os.environ["THEANO_FLAGS"] = ",".join(defaults + ([user_flags] if user_flags else []))
+        os.environ["THEANO_FLAGS"] = ",".join(defaults + ([USER_FLAGS] if USER_FLAGS else []))
     if "blas.ldflags" not in chosen and not THEANO_DEFAULTS["blas.ldflags"]:
         # NumPy's BLAS is our fallback, on purpose; Theano would warn about it on every run.
         logging.getLogger("theano.tensor.blas").setLevel(logging.ERROR)

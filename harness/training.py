@@ -6,6 +6,7 @@ import time
 import numpy as np
 
 import load
+from harness import machine
 from harness.flags import in_notebook, parse_args
 from harness.model_file import load_params, save_params
 from harness.progress import Compiling, epoch_bar
@@ -19,6 +20,7 @@ class Run:
                                **defaults)
         self.slides_accuracy = slides_accuracy
         self.script = "notebook" if in_notebook() else os.path.basename(sys.argv[0])
+        machine.check(self.script)
         self.accuracies, self.costs = [], []
         self.compiling = Compiling()
         np.random.seed(self.args.seed)

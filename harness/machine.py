@@ -1,0 +1,114 @@
+"""The settings and the machine a learner brings: what Theano will do with them, in one
+line or one paragraph, never a page of Theano's internals.
+
+Imported by harness in place of a bare `import theano`: a GPU that Theano 1.0.5 cannot
+use becomes a line saying it runs on the CPU; a setting Theano refuses, or a compiler or
+BLAS you chose that cannot build Theano's code, becomes a paragraph; a fallback (no C++
+compiler, mode=FAST_COMPILE) is said once with its cost. check(script) then refuses,
+before a script builds its graph, the settings that script cannot run with.
+"""
+import importlib.util
+import os
+import subprocess
+import sys
+import tempfile
+import warnings
+
+from harness.theano_defaults import USER_FLAGS, SettingsError, user_setting
+
+
+def where(key):
+    """'key=value (set in THEANO_FLAGS)', or in which .theanorc."""
+    value, origin = user_setting(key)
+    return f"{key}={value} (set in {origin})"
+
+
+def _notice(text):
+    print(f"note: {text}", file=sys.stderr, flush=True)
+
+
+# A GPU: Theano 1.0.5's backend needs pygpu (libgpuarray), which PyPI does not carry.
+# Without it, importing Theano fails or logs errors; the CPU is what it would use anyway.
+_device = user_setting("device")[0] or ""
+if _device.startswith(("cuda", "opencl")) and importlib.util.find_spec("pygpu") is None:
+    _notice(f"{where('device')} needs pygpu (libgpuarray), which is not installed: running on the CPU. "
+            "See README, 'Your machine'.")
+    os.environ["THEANO_FLAGS"] += ",device=cpu"
+
+warnings.filterwarnings("ignore", message="DeprecationWarning: there is no c\\+\\+ compiler")  # said below
+try:
+    import theano
+except ValueError as error:  # a value Theano does not know
+    raise SettingsError(f"Theano refuses a setting: {str(error).rstrip('.')}. Change it where you set it: "
+                        f"THEANO_FLAGS is {USER_FLAGS!r}; Theano also reads "
+                        f"{os.environ.get('THEANORC', '~/.theanorc')}.") from None
+
+NO_COMPILER = not theano.config.cxx
+PYTHON_ONLY = theano.config.mode in ("FAST_COMPILE", "DebugMode", "DEBUG_MODE") or theano.config.linker.startswith("py")
+if NO_COMPILER:
+    how = where("cxx") if user_setting("cxx")[1] else "no g++ found"
+    _notice(f"no C++ compiler ({how}): Theano runs its Python implementations, many times slower, and "
+            "the convnet cannot run. Install g++: see README, 'Your machine'.")
+elif PYTHON_ONLY:
+    setting = where("mode") if user_setting("mode")[1] else where("linker")
+    _notice(f"{setting}: Theano runs Python implementations of most ops, many times slower "
+            "(and the convnet cannot run). Remove it to use Theano's compiled C code.")
+
+
+def _check_compiler():
+    """With a compiler, flags or BLAS you chose, build a tiny module as Theano would, once."""
+    chosen = [key for key in ("cxx", "gcc.cxxflags", "blas.ldflags") if user_setting(key)[1]]
+    if NO_COMPILER or not chosen:
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        source = os.path.join(folder, "check.cpp")
+        with open(source, "w") as f:
+            f.write("int theano_tutorials_check() { return 0; }\n")
+        command = [theano.config.cxx, "-shared", "-fPIC", *theano.config.gcc.cxxflags.split(), source,
+                   "-o", os.path.join(folder, "check.so"), *theano.config.blas.ldflags.split()]
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+            said = (result.stderr + result.stdout).strip().splitlines()
+            failed = result.returncode != 0
+        except OSError as error:
+            said, failed = [str(error)], True
+    if failed:
+        key_lines = [line for line in said if ("error" in line or "cannot" in line) and "collect2" not in line]
+        told = f"the compiler said: {(key_lines or said)[0].strip()}" if said else "the compiler failed, saying nothing"
+        raise SettingsError(f"Theano cannot compile its C code with {', '.join(where(k) for k in chosen)}: "
+                            f"{told}. Fix or remove that setting (without it, this project's defaults apply); "
+                            f"`{theano.config.cxx} --version` should work.")
+
+
+_check_compiler()
+
+# What each script's graph needs beyond what every script needs.
+CONVOLUTIONS = {"5_convolutional_net.py"}
+
+
+def _refusal(script):
+    """(the setting, why `script` cannot run with it, the fix), or None."""
+    if theano.config.floatX == "float16":
+        return ("floatX", "the talk's models compute in float32 (T.fmatrix) and Theano 1.0.5 cannot keep their "
+                "weights in float16", "remove floatX or set floatX=float32")
+    if script not in CONVOLUTIONS:
+        return None
+    if theano.config.floatX != "float32":
+        return ("floatX", "its input is T.ftensor4 (float32), and the gradient of its convolutions does not "
+                "type-check with float64 weights", "remove floatX or set floatX=float32 for this script, e.g. "
+                f"THEANO_FLAGS=floatX=float32 python {script}")
+    if NO_COMPILER:
+        return "cxx", "its convolutions (CorrMM) have only a C implementation", "install g++ (README, 'Your machine')"
+    if PYTHON_ONLY:
+        return ("mode" if user_setting("mode")[1] else "linker", "its convolutions (CorrMM) have only a C "
+                "implementation", "remove that setting for this script")
+    return None
+
+
+def check(script):
+    """Refuse, before `script` builds its graph, the settings it cannot run with."""
+    refusal = _refusal(script)
+    if refusal:
+        key, why, fix = refusal
+        setting = where(key) if user_setting(key)[1] else "no C++ compiler found"
+        raise SettingsError(f"{script} cannot run with {setting}: {why}. Fix: {fix}.")
