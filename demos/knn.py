@@ -8,11 +8,11 @@ import _project  # noqa: F401  the project's folder on the import path
 import harness  # before theano: sets this project's Theano defaults
 import time
 
-import load
-
 import numpy as np
 import theano
 from theano import tensor as T
+
+import load
 
 args = harness.parse_args(__doc__, seed=1, data=True, figures=True,
                           k=(1, "how many of the most similar training images vote on the label"))
@@ -20,12 +20,12 @@ np.random.seed(args.seed)  # chooses the digits the figure shows
 
 # loading data matrices: images as rows of 784 pixels, labels as digits 0-9
 trX, teX, trY, teY = load.mnist(args.ntrain, args.ntest, onehot=False, data_dir=args.data_dir,
-                                        dataset=args.dataset)
+                                dataset=args.dataset)
 print(f"knn.py: k {args.k}, seed {args.seed}; {len(trX)} training and {len(teX)} test images of {args.dataset}",
       flush=True)
 if args.k > len(trX):
     raise load.DataError(f"--k {args.k} asks for more neighbours than the {len(trX)} training images; "
-                                 f"give a smaller --k or a larger --ntrain.")
+                         f"give a smaller --k or a larger --ntrain.")
 
 # nothing to learn: the training images themselves are the model
 B = theano.shared(trX, name="training_images")
