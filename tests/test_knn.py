@@ -65,8 +65,8 @@ def test_predictions_are_the_brute_force_answer(k, synthetic_mnist, tmp_path):
     # run the program itself, as `python demos/knn.py FLAGS` would, and keep its predictions
     saved = tmp_path / "predictions.npy"
     flags = ["--data-dir", synthetic_mnist, "--ntrain", "300", "--ntest", "100", "--k", str(k)]
-    code = (f"import runpy, sys, numpy; sys.argv = ['demos/knn.py'] + {flags!r}; sys.path.insert(0, 'demos'); "
-            f"numpy.save({str(saved)!r}, runpy.run_path('demos/knn.py')['predictions'])")
+    code = (f"import runpy, sys; sys.argv = ['demos/knn.py'] + {flags!r}; sys.path.insert(0, 'demos'); "
+            f"done = runpy.run_path('demos/knn.py'); done['np'].save({str(saved)!r}, done['predictions'])")
     assert_clean_exit(subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
                                      timeout=600))
     trX, teX, trY, teY = load.mnist(300, 100, onehot=False, data_dir=synthetic_mnist)
