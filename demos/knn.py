@@ -40,8 +40,9 @@ distances = (T.sqr(A).sum(axis=1).dimshuffle(0, 'x') - 2 * T.dot(A, B.T)
              + T.sqr(B).sum(axis=1).dimshuffle('x', 0))
 
 
-# the most similar images: the smallest distance of each row, then the next smallest
-# once that one is ruled out, and so on; of equal distances argmin takes the first image
+# "for each image, find the most similar image": the smallest distance of each row, then
+# the next smallest once that one is ruled out, and so on; of equal distances argmin
+# takes the first training image
 def nearest(distances, n):
     rows = T.arange(distances.shape[0])
     near, near_distances = [], []
@@ -53,8 +54,8 @@ def nearest(distances, n):
     return T.stack(near, axis=1), T.stack(near_distances, axis=1)
 
 
-# guess their label: each of the k nearest votes for its own; of the labels with the
-# most votes argmax takes the first, that is the one of the nearest neighbour
+# "and guess that as the label": each of the k nearest votes for its own; of the labels
+# with the most votes argmax takes the first, that is the one of the nearest neighbour
 near, _ = nearest(distances, args.k)
 near_labels = labels[near]
 votes = T.eq(near_labels.dimshuffle(0, 1, 'x'), near_labels.dimshuffle(0, 'x', 1)).sum(axis=2)
