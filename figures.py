@@ -137,6 +137,32 @@ def conv_responses(blocks):
     return figure
 
 
+# k-nearest neighbours (demos/knn.py)
+
+def knn_neighbours(images, labels, guesses, near_images, near_labels, near_distances, k, title):
+    """Each test digit (first column) beside its nearest training images, nearest first,
+    with their labels and distances; the k that voted are framed, green if their label
+    is right, red if not."""
+    rows, columns = near_labels.shape
+    figure, axes = plt.subplots(rows, columns + 1, figsize=(1.3 * (columns + 1), 1.55 * rows), squeeze=False)
+    for row, image, label, guess, pictures, their_labels, distances in zip(
+            axes, images, labels, guesses, near_images, near_labels, near_distances):
+        _image(row[0], image.reshape(28, 28), cmap="gray_r")
+        row[0].set_title(f"{label}: guessed {guess}", fontsize=9, color="black" if guess == label else "tab:red")
+        for rank, (axis, picture, near_label, distance) in enumerate(zip(row[1:], pictures, their_labels, distances)):
+            _image(axis, picture.reshape(28, 28), cmap="gray_r")
+            axis.set_title(f"{near_label}  d={np.sqrt(max(distance, 0)):.1f}", fontsize=9)
+            voted = rank < k
+            for side in axis.spines.values():
+                side.set_visible(voted)
+                side.set(color="tab:green" if near_label == label else "tab:red", linewidth=3)
+    figure.suptitle(f"k-nearest neighbours, k={k}: {title}\nleft: a test digit, its label and the guess; then its "
+                    f"{columns} most similar training images\n(label, distance), nearest first; framed: the {k} that "
+                    f"voted, green if right", fontsize=10)
+    figure.subplots_adjust(wspace=0.1, hspace=0.45)
+    return figure
+
+
 def read_trajectories(path):
     """{script: (epochs, accuracies)} from a CSV written by benchmarks/talk_benchmark.py."""
     runs = {}
