@@ -25,7 +25,7 @@ class Run:
         self.compiling = Compiling()
         np.random.seed(self.args.seed)
 
-    def mnist(self, conv=False):
+    def mnist(self):
         """The data as the talk's load.mnist gives it, for this run's flags."""
         a = self.args
         trX, teX, trY, teY = load.mnist(a.ntrain, a.ntest, onehot=True, data_dir=a.data_dir, dataset=a.dataset)
