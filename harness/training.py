@@ -98,7 +98,8 @@ class _Training:
             save_params(path, self.params)
         except OSError as error:
             elsewhere = save_params_elsewhere(os.path.splitext(self.run.script)[0], self.params)
-            print(f"error: could not write --save-model {path} ({error.strerror or error}); "
+            reason = f"{error.strerror}: {error.filename}" if error.filename else error.strerror or error
+            print(f"error: could not write --save-model {path} ({reason}); "
                   f"the weights are in {elsewhere} instead (--load-model reads it).", file=sys.stderr, flush=True)
             return False
         print(f"saved the weights to {path}", flush=True)
