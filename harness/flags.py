@@ -47,6 +47,8 @@ def _writable(folder):
 
 def _output_file(text):
     """--save-model: a file path, whose folder exists or can be made."""
+    if not text:
+        raise argparse.ArgumentTypeError("the path is empty (an unset variable?); give a file path")
     if text.endswith(os.sep) or os.path.isdir(text):
         raise argparse.ArgumentTypeError(f"{text} is a folder; give a file in it, e.g. "
                                          f"{os.path.join(text, 'model.npz')}")
@@ -58,6 +60,8 @@ def _output_file(text):
 
 def _output_folder(text):
     """--figures: a folder that exists or can be made."""
+    if not text:
+        raise argparse.ArgumentTypeError("the path is empty (an unset variable?); give a folder")
     if os.path.exists(text) and not os.path.isdir(text):
         raise argparse.ArgumentTypeError(f"{text} is a file; give a folder for the pictures")
     problem = _writable(text)

@@ -56,6 +56,8 @@ def places(tmp_path):
     # no file can be made in /sys, even by root: the check tries, not just reads permissions
     (["--save-model", "/sys/theano-tutorials/model.npz"], "argument --save-model: cannot write "
                                                           "/sys/theano-tutorials/model.npz: no file can be made in /sys"),
+    (["--save-model", ""], "argument --save-model: the path is empty (an unset variable?)"),
+    (["--figures", ""], "argument --figures: the path is empty (an unset variable?)"),
     (["--figures", "{file}"], "argument --figures: {file} is a file; give a folder for the pictures"),
     (["--figures", "{file}/pictures"], "argument --figures: cannot write into {file}/pictures: "
                                        "{file} is a file, not a folder"),
