@@ -1,6 +1,6 @@
 """The command line of the scripts: the flags users of such scripts expect.
 
-The paths a run writes to are checked here, before any data is loaded or anything
+The paths a run reads and writes are checked here, before any data is loaded or anything
 is compiled: a typo must not cost a finished training run."""
 import argparse
 import os
@@ -103,11 +103,13 @@ def parse_args(doc, **defaults):
         parser.add_argument("--data-dir", metavar="DIR",
                             help="folder holding the four data files (default: see README, 'Where the data comes from')")
     if defaults.pop("model", False):
-        parser.add_argument("--save-model", metavar="PATH", type=_output_file, help="write the learned weights to PATH (.npz)")
+        parser.add_argument("--save-model", metavar="PATH", type=_output_file,
+                            help="write the learned weights to the file PATH (.npz format; the name is kept)")
         parser.add_argument("--load-model", metavar="PATH",
                             help="start from weights saved with --save-model (with --epochs 0: evaluate only)")
     if defaults.pop("figures", False):
-        parser.add_argument("--figures", metavar="DIR", type=_output_folder, help="draw what the program shows as PNG files in DIR")
+        parser.add_argument("--figures", metavar="DIR", type=_output_folder,
+                            help="draw what the program shows as PNG files in DIR")
     for name, (default, help) in defaults.items():
         kind = _count(1) if isinstance(default, int) else _positive_float
         parser.add_argument("--" + name.replace("_", "-"), type=kind, default=default,

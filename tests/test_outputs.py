@@ -54,8 +54,8 @@ def places(tmp_path):
                                            "{file} is a file, not a folder"),
     (["--save-model", "{file}/more/model.npz"], "{file} is a file, not a folder"),
     # no file can be made in /sys, even by root: the check tries, not just reads permissions
-    (["--save-model", "/sys/theano-tutorials/model.npz"], "argument --save-model: cannot write "
-                                                          "/sys/theano-tutorials/model.npz: no file can be made in /sys"),
+    (["--save-model", "/sys/theano-tutorials/model.npz"],
+     "argument --save-model: cannot write /sys/theano-tutorials/model.npz: no file can be made in /sys"),
     (["--save-model", ""], "argument --save-model: the path is empty (an unset variable?)"),
     (["--figures", ""], "argument --figures: the path is empty (an unset variable?)"),
     (["--figures", "{file}"], "argument --figures: {file} is a file; give a folder for the pictures"),
