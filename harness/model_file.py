@@ -43,11 +43,11 @@ def save_params_elsewhere(name, params):
     """When save_params failed: write the parameters to a new file name-XXXX.npz in the
     current folder or else in the temp folder, and return its path."""
     problems = []
-    for folder in (os.curdir, tempfile.gettempdir()):
+    for folder, called in [(os.curdir, "the current folder"), (tempfile.gettempdir(), None)]:
         try:
             return os.path.abspath(_write_new(folder, name + "-", ".npz", params))
-        except OSError as error:
-            problems.append(f"{os.path.abspath(folder)}: {error.strerror or error}")
+        except OSError as error:  # the current folder may be gone: no abspath for it then
+            problems.append(f"{called or folder}: {error.strerror or error}")
     raise load.DataError(f"The weights could not be written anywhere ({'; '.join(problems)}); they are lost. "
                          f"Free some disk space or make one of these folders writable, then run again.")
 

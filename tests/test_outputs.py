@@ -40,7 +40,7 @@ def error_lines(stderr):
 
 @pytest.fixture
 def places(tmp_path):
-    """A folder, a plain file and a file path in tmp_path."""
+    """A folder and a plain file in tmp_path, and tmp_path itself."""
     (tmp_path / "folder").mkdir()
     (tmp_path / "notes.txt").write_text("not a folder\n")
     return {"folder": str(tmp_path / "folder"), "file": str(tmp_path / "notes.txt"), "tmp": str(tmp_path)}
@@ -147,11 +147,11 @@ def test_load_and_save_the_same_file_goes_on_training(synthetic_mnist, tmp_path)
     assert os.listdir(tmp_path) == ["logistic.npz"]
 
 
-def run_and_meddle(flags, meddle, cwd):
+def run_and_meddle(flags, meddle, cwd, env=None):
     """Run the logistic regression in `cwd`; once its first epoch is printed, call meddle().
-    The run then has hundreds of epochs to go (measured: 1000 epochs take 7 s here), so
-    meddle() always acts before the run ends and writes its outputs."""
-    process = subprocess.Popen([sys.executable, LOGISTIC, "--epochs", "300", *flags], cwd=cwd,
+    The run then has 299 epochs to go (measured here: 300 epochs take 1 s, a few ms each),
+    and meddle() takes about a millisecond, so it acts before the run writes its outputs."""
+    process = subprocess.Popen([sys.executable, LOGISTIC, "--epochs", "300", *flags], cwd=cwd, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for line in process.stdout:
         if EPOCH_LINE.match(line.rstrip("\n")):
@@ -208,4 +208,19 @@ def test_figures_that_cannot_be_written_do_not_cost_the_weights(synthetic_mnist,
     assert paragraph.startswith("error: Could not write the figures into pictures (File exists)")
     assert "saved the weights to logistic.npz" in stdout
     with np.load(tmp_path / "logistic.npz", allow_pickle=False) as saved:
+        assert saved["arr_0"].shape == (784, 10)
+
+
+def test_weights_go_to_the_temp_folder_when_the_current_folder_is_gone(synthetic_mnist, tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "temp").mkdir()
+    status, stdout, stderr = run_and_meddle(["--data-dir", synthetic_mnist, "--save-model", "out/logistic.npz"],
+                                            lambda: shutil.rmtree(tmp_path / "run"), tmp_path / "run",
+                                            env={**os.environ, "TMPDIR": str(tmp_path / "temp")})
+    assert status == 1
+    assert "Traceback" not in stderr
+    [message] = error_lines(stderr)
+    kept = re.search(r"the weights are in (\S+) instead", message).group(1)
+    assert os.path.dirname(kept) == str(tmp_path / "temp")
+    with np.load(kept, allow_pickle=False) as saved:
         assert saved["arr_0"].shape == (784, 10)
