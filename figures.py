@@ -52,7 +52,7 @@ def write(folder, named_figures):
             print(f"wrote {path}")
     except OSError as error:
         raise load.DataError(f"Could not write the figures into {folder} ({error.strerror or error}). "
-                             f"Free some disk space or give --figures a folder that can be written.") from None
+                             f"Free some disk space or choose a folder that can be written.") from None
 
 
 def _image(axis, picture, title=None, cmap="RdBu_r"):
