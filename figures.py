@@ -1,6 +1,7 @@
 """The slides' pictures, drawn from a run: what each model learned, and how it learned.
 
-The scripts call draw() for --figures DIR. From the command line,
+The scripts call write() for --figures DIR (the training scripts with draw()'s figures).
+From the command line,
     python figures.py compare results/trajectories.csv results/comparison.png
 draws "Quantifying the difference": the test error of the four models per epoch.
 """
@@ -14,41 +15,44 @@ matplotlib.use("Agg")  # files only: no display needed
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+import load  # noqa: E402  its DataError: a problem the user can fix, without a traceback
+
 SLIDES = {"2_logistic_regression.py": 0.925, "3_net.py": 0.984, "4_modern_net.py": 0.990,
           "5_convolutional_net.py": 0.995}
 NAMES = {"2_logistic_regression.py": "logistic regression", "3_net.py": "sigmoid net (2000)",
          "4_modern_net.py": "modern net (2012+)", "5_convolutional_net.py": "convolutional net"}
 
 
-def draw(folder, run, params, responses=None):
-    """Write the figures of one run into `folder`; return their paths."""
-    os.makedirs(folder, exist_ok=True)
-    stem = os.path.join(folder, os.path.splitext(run.script)[0])
+def draw(run, params, responses=None):
+    """The figures of one training run, as {file name: figure} for write()."""
+    stem = os.path.splitext(run.script)[0]
     first = params[0].get_value()
     slides = run.slides_accuracy if run.args.dataset == "mnist" else None
-    paths = [_save(learning_curve(run.accuracies, run.costs, run.script, slides), stem + "_learning_curve.png")]
+    named = {stem + "_learning_curve.png": learning_curve(run.accuracies, run.costs, run.script, slides)}
     if first.shape == (784, 10):
-        paths.append(_save(digit_weights(first), stem + "_weights.png"))
+        named[stem + "_weights.png"] = digit_weights(first)
     elif first.ndim == 2:
-        paths.append(_save(hidden_units(first), stem + "_hidden_units.png"))
+        named[stem + "_hidden_units.png"] = hidden_units(first)
     else:
-        paths.append(_save(conv_filters(first), stem + "_filters.png"))
+        named[stem + "_filters.png"] = conv_filters(first)
         if responses is not None:
-            paths.append(_save(conv_responses(responses()), stem + "_responses.png"))
-    return paths
+            named[stem + "_responses.png"] = conv_responses(responses())
+    return named
 
 
 def write(folder, named_figures):
-    """Save {file name: figure} as PNG files in `folder`, saying where."""
-    os.makedirs(folder, exist_ok=True)
-    for name, figure in named_figures.items():
-        print(f"wrote {_save(figure, os.path.join(folder, name))}")
-
-
-def _save(figure, path):
-    figure.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(figure)
-    return path
+    """Save {file name: figure} as PNG files in `folder`, saying where. A folder that
+    cannot be written (it became a file, the disk is full) is a one-paragraph error."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+        for name, figure in named_figures.items():
+            path = os.path.join(folder, name)
+            figure.savefig(path, dpi=100, bbox_inches="tight")
+            plt.close(figure)
+            print(f"wrote {path}")
+    except OSError as error:
+        raise load.DataError(f"Could not write the figures into {folder} ({error.strerror or error}). "
+                             f"Free some disk space or choose a folder that can be written.") from None
 
 
 def _image(axis, picture, title=None, cmap="RdBu_r"):
@@ -194,8 +198,8 @@ def main():
     parser.add_argument("trajectories", help="CSV with columns script, epoch, test_accuracy")
     parser.add_argument("output", help="PNG file to write")
     args = parser.parse_args()
-    _save(comparison(read_trajectories(args.trajectories)), args.output)
-    print(f"wrote {args.output}")
+    write(os.path.dirname(args.output) or os.curdir,
+          {os.path.basename(args.output): comparison(read_trajectories(args.trajectories))})
 
 
 if __name__ == "__main__":

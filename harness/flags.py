@@ -1,12 +1,19 @@
 """The command line of the scripts: the flags users of such scripts expect.
 
+The paths a run reads and writes are checked here, before any data is loaded or anything
+is compiled: a typo must not cost a finished training run.
+
 In a notebook (a Jupyter kernel, VS Code's interactive window) there is no command line:
 the kernel's own arguments are ignored, and a script's settings are the `flags` given in
 its code, e.g. harness.Run(..., flags="--epochs 1 --ntrain 5000").
 """
 import argparse
+import os
 import shlex
 import sys
+import tempfile
+
+from harness.model_file import read_params
 
 
 def in_notebook():
@@ -35,6 +42,45 @@ def _positive_float(text):
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{value} must be greater than 0")
     return value
+
+
+def _writable(folder):
+    """Why no file could be made in `folder` (made later if missing), or None if it can."""
+    existing = os.path.abspath(folder)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        return f"{existing} is a file, not a folder"
+    try:  # really make one: permission bits say little to root, or on a read-only disk
+        with tempfile.NamedTemporaryFile(dir=existing):
+            return None
+    except OSError as error:
+        return f"no file can be made in {existing} ({error.strerror})"
+
+
+def _output_file(text):
+    """--save-model: a file path, whose folder exists or can be made."""
+    if not text:
+        raise argparse.ArgumentTypeError("the path is empty (an unset variable?); give a file path")
+    if text.endswith(os.sep) or os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file in it, e.g. "
+                                         f"{os.path.join(text, 'model.npz')}")
+    problem = _writable(os.path.dirname(text) or os.curdir)
+    if problem:
+        raise argparse.ArgumentTypeError(f"cannot write {text}: {problem}")
+    return text
+
+
+def _output_folder(text):
+    """--figures: a folder that exists or can be made."""
+    if not text:
+        raise argparse.ArgumentTypeError("the path is empty (an unset variable?); give a folder")
+    if os.path.exists(text) and not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text} is a file; give a folder for the pictures")
+    problem = _writable(text)
+    if problem:
+        raise argparse.ArgumentTypeError(f"cannot write into {text}: {problem}")
+    return text
 
 
 def parse_args(doc, flags="", **defaults):
@@ -71,11 +117,13 @@ def parse_args(doc, flags="", **defaults):
         parser.add_argument("--data-dir", metavar="DIR",
                             help="folder holding the four data files (default: see README, 'Where the data comes from')")
     if defaults.pop("model", False):
-        parser.add_argument("--save-model", metavar="PATH", help="write the learned weights to PATH (.npz)")
+        parser.add_argument("--save-model", metavar="PATH", type=_output_file,
+                            help="write the learned weights to the file PATH (.npz format; the name is kept)")
         parser.add_argument("--load-model", metavar="PATH",
                             help="start from weights saved with --save-model (with --epochs 0: evaluate only)")
     if defaults.pop("figures", False):
-        parser.add_argument("--figures", metavar="DIR", help="draw what the program shows as PNG files in DIR")
+        parser.add_argument("--figures", metavar="DIR", type=_output_folder,
+                            help="draw what the program shows as PNG files in DIR")
     for name, (default, help) in defaults.items():
         kind = _count(1) if isinstance(default, int) else _positive_float
         parser.add_argument("--" + name.replace("_", "-"), type=kind, default=default,
@@ -83,4 +131,9 @@ def parse_args(doc, flags="", **defaults):
     args = parser.parse_args(shlex.split(flags) + ([] if in_notebook() else sys.argv[1:]))
     if getattr(args, "ntrain", None) is not None and args.ntrain < getattr(args, "batch_size", 1):
         parser.error(f"--ntrain {args.ntrain} is smaller than one batch (--batch-size {args.batch_size})")
+    if getattr(args, "save_model", None) and getattr(args, "figures", None) \
+            and os.path.abspath(args.save_model) == os.path.abspath(args.figures):
+        parser.error(f"--save-model and --figures both name {args.save_model}: one file cannot be a folder too")
+    if getattr(args, "load_model", None):
+        read_params(args.load_model)  # a model file that cannot be read stops the run before it starts
     return args

@@ -8,7 +8,7 @@ import numpy as np
 import load
 from harness import machine
 from harness.flags import in_notebook, parse_args
-from harness.model_file import load_params, save_params
+from harness.model_file import load_params, save_params, save_params_elsewhere
 from harness.progress import Compiling, epoch_bar
 
 
@@ -67,7 +67,8 @@ class Run:
 
 class _Training:
     """Loads --load-model on entry; on exit (also by Ctrl-C) prints the summary,
-    writes --save-model and --figures. Ctrl-C then ends the script with status 130."""
+    writes --save-model and --figures. Ctrl-C then ends the script with status 130,
+    weights that went elsewhere than --save-model with status 1."""
 
     def __init__(self, run, params, test_accuracy, responses):
         self.run, self.params, self.test_accuracy, self.responses = run, params, test_accuracy, responses
@@ -91,13 +92,28 @@ class _Training:
             print(f"{run.script}: evaluation only: test accuracy {self.test_accuracy():.4f}", flush=True)
         else:
             print(f"{run.script}: {run._summary(time.time() - self.start)}", flush=True)
-        if args.save_model:
-            save_params(args.save_model, self.params)
-            print(f"saved the weights to {args.save_model}")
-        if args.figures:
+        saved = not args.save_model or self.save()
+        if args.figures:  # after the weights: figures that cannot be drawn never cost them
             import figures
-            for path in figures.draw(args.figures, run, self.params, self.responses):
-                print(f"wrote {path}")
-        if interrupted and not in_notebook():  # a notebook's cell just ends
-            raise SystemExit(130)
+            figures.write(args.figures, figures.draw(run, self.params, self.responses))
+        if not in_notebook():  # in a notebook the cell just ends
+            if interrupted:
+                raise SystemExit(130)
+            if not saved:
+                raise SystemExit(1)
         return interrupted
+
+    def save(self):
+        """Write --save-model; if that fails (a full disk, a folder gone), keep the weights
+        in a new file elsewhere and say where. Returns whether --save-model was written."""
+        path = self.run.args.save_model
+        try:
+            save_params(path, self.params)
+        except OSError as error:
+            elsewhere = save_params_elsewhere(os.path.splitext(self.run.script)[0], self.params)
+            reason = f"{error.strerror}: {error.filename}" if error.filename else error.strerror or error
+            print(f"error: could not write --save-model {path} ({reason}); "
+                  f"the weights are in {elsewhere} instead (--load-model reads it).", file=sys.stderr, flush=True)
+            return False
+        print(f"saved the weights to {path}", flush=True)
+        return True
