@@ -12,6 +12,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only: no display needed
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import animation  # noqa: E402
 import numpy as np  # noqa: E402
 
 SLIDES = {"2_logistic_regression.py": 0.925, "3_net.py": 0.984, "4_modern_net.py": 0.990,
@@ -39,13 +40,18 @@ def draw(folder, run, params, responses=None):
 
 
 def write(folder, named_figures):
-    """Save {file name: figure} as PNG files in `folder`, saying where."""
+    """Save {file name: figure} in `folder`, saying where: a Figure as PNG, an Animation as GIF."""
     os.makedirs(folder, exist_ok=True)
     for name, figure in named_figures.items():
         print(f"wrote {_save(figure, os.path.join(folder, name))}")
 
 
 def _save(figure, path):
+    if isinstance(figure, animation.Animation):
+        # small: few frames at a low resolution keep a GIF well under 1 MB
+        figure.save(path, writer=animation.PillowWriter(fps=4), dpi=60)
+        plt.close(figure._fig)  # the Animation's Figure
+        return path
     figure.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(figure)
     return path
@@ -135,6 +141,76 @@ def conv_responses(blocks):
         row[0].set_ylabel(f"block {number}\n{maps.shape[0]} maps\n{maps.shape[1]}x{maps.shape[2]}")
     figure.suptitle("Responses of the three conv blocks to one test digit (the first 8 maps of each)")
     return figure
+
+
+# The 2D moons demos: decision boundaries, hidden units and losses of two variants
+
+MOONS_COLOURS = ["navy", "darkred"]
+
+
+def _moons_map(axis, probability, X, labels, extent):
+    """The probability of the second moon over the plane, the boundary where it is 0.5, and
+    the points coloured by their moon. Returns the artists that change from frame to frame."""
+    image = axis.imshow(probability, origin="lower", extent=extent, cmap="RdBu_r", vmin=0, vmax=1, alpha=0.5,
+                        aspect="auto")
+    xs, ys = np.linspace(extent[0], extent[1], probability.shape[1]), np.linspace(extent[2], extent[3],
+                                                                                  probability.shape[0])
+    boundary = axis.contour(xs, ys, probability, levels=[0.5], colors="k", linewidths=1.5)
+    axis.scatter(X[:, 0], X[:, 1], c=np.array(MOONS_COLOURS)[labels], s=6, edgecolors="white", linewidths=0.3)
+    axis.set_xticks([])
+    axis.set_yticks([])
+    return image, boundary, (xs, ys)
+
+
+def _moons_losses(axis, traces):
+    for trace, colour in zip(traces, ["tab:orange", "tab:green", "tab:purple"]):
+        axis.plot(range(len(trace.losses)), trace.losses, color=colour,
+                  label=f"{trace.name}: {trace.losses[-1]:.3f}, {trace.accuracies[-1]:.0%} right")
+    axis.set_yscale("log")
+    axis.set(title="loss on all the points", xlabel="step", ylabel="cross-entropy (log scale)")
+    axis.legend(fontsize="small", loc="lower left")
+
+
+def moons_training(traces, X, labels, extent, title):
+    """Each variant's boundary at five of its snapshots (a row per variant), beside the losses.
+    traces: harness.moons.Trace objects, of the same number of steps."""
+    frames = traces[0].frames
+    shown = np.linspace(0, len(frames) - 1, 5).round().astype(int)
+    figure = plt.figure(figsize=(2.2 * len(shown) + 4.5, 2.2 * len(traces) + 0.6), constrained_layout=True)
+    grid = figure.add_gridspec(len(traces), len(shown) + 2)
+    for row, trace in enumerate(traces):
+        for column, frame in enumerate(shown):
+            axis = figure.add_subplot(grid[row, column])
+            _moons_map(axis, trace.maps[frame], X, labels, extent)
+            axis.set_title(f"step {frames[frame]}", fontsize="medium")
+            if column == 0:
+                axis.set_ylabel(trace.name, fontsize="large")
+    _moons_losses(figure.add_subplot(grid[:, len(shown):]), traces)
+    figure.suptitle(f"{title}: the decision boundary (black) as each learns, from the same start")
+    return figure
+
+
+def moons_animation(traces, X, labels, extent, title):
+    """The boundaries of the variants moving side by side, step by step, and the losses so far."""
+    figure, axes = plt.subplots(1, len(traces) + 1, figsize=(3.2 * (len(traces) + 1), 3.3), constrained_layout=True)
+    maps = [_moons_map(axis, trace.maps[0], X, labels, extent) for axis, trace in zip(axes, traces)]
+    _moons_losses(axes[-1], traces)
+    lines = axes[-1].get_lines()
+    frames = traces[0].frames
+
+    def draw(frame):
+        for index, (axis, trace, (image, boundary, (xs, ys))) in enumerate(zip(axes, traces, maps)):
+            image.set_data(trace.maps[frame])
+            boundary.remove()
+            boundary = axis.contour(xs, ys, trace.maps[frame], levels=[0.5], colors="k", linewidths=1.5)
+            maps[index] = image, boundary, (xs, ys)
+            axis.set_title(f"{trace.name}, step {frames[frame]}")
+        for line, trace in zip(lines, traces):
+            line.set_data(range(frames[frame] + 1), trace.losses[:frames[frame] + 1])
+
+    draw(0)
+    figure.suptitle(title)
+    return animation.FuncAnimation(figure, draw, frames=len(frames), repeat=False)
 
 
 def read_trajectories(path):
