@@ -190,6 +190,29 @@ def moons_training(traces, X, labels, extent, title):
     return figure
 
 
+def moons_hidden_units(units, X, labels, extent):
+    """What each hidden unit computes over the plane after training: {net name: activations
+    (points of the plane, units)}, a block of maps per net, each map scaled to its own maximum."""
+    figure = plt.figure(figsize=(14, 4), constrained_layout=True)
+    for block, (name, activations) in zip(figure.subfigures(1, len(units)), units.items()):
+        side, count = int(round(np.sqrt(len(activations)))), activations.shape[1]
+        columns = int(np.ceil(np.sqrt(2 * count)))
+        axes = block.subplots(int(np.ceil(count / columns)), columns)
+        for unit, axis in enumerate(axes.flat):
+            axis.set_xticks([])
+            axis.set_yticks([])
+            if unit >= count:
+                axis.axis("off")
+                continue
+            activation = activations[:, unit].reshape(side, side)
+            axis.imshow(activation, origin="lower", extent=extent, cmap="viridis", vmin=0,
+                        vmax=activation.max() or 1, aspect="auto")
+            axis.scatter(X[:, 0], X[:, 1], c=np.array(MOONS_COLOURS)[labels], s=0.3)
+        block.suptitle(f"{count} {name} units")
+    figure.suptitle("What each hidden unit computes over the plane after training (dark: 0, yellow: its largest value)")
+    return figure
+
+
 def moons_animation(traces, X, labels, extent, title):
     """The boundaries of the variants moving side by side, step by step, and the losses so far."""
     figure, axes = plt.subplots(1, len(traces) + 1, figsize=(3.2 * (len(traces) + 1), 3.3), constrained_layout=True)

@@ -65,7 +65,7 @@ def model(X, w_h, b_h, w_o, b_o):
 
 trX, trY, labels = moons.moons(args)
 grid, extent = moons.plane(trX)
-batches = moons.batches(len(trX), args.steps, args.batch_size)
+batches = moons.batches(len(trX), args.steps, args.batch_size, args.seed)
 
 X = T.fmatrix()
 Y = T.fmatrix()
@@ -106,7 +106,8 @@ print(moons.summary(traces))
 
 if args.figures:
     import figures
+    title = "Understanding SGD and RMSprop"
     figures.write(args.figures, {
-        "moons_sgd_vs_rmsprop.png": figures.moons_training(traces, trX, labels, extent, "Understanding RMSprop"),
-        "moons_sgd_vs_rmsprop.gif": figures.moons_animation(traces, trX, labels, extent, "Understanding RMSprop"),
+        "moons_sgd_vs_rmsprop.png": figures.moons_training(traces, trX, labels, extent, title),
+        "moons_sgd_vs_rmsprop.gif": figures.moons_animation(traces, trX, labels, extent, title),
     })

@@ -13,11 +13,12 @@ def moons(args):
     return X.astype("float32"), np.eye(2, dtype="float32")[labels], labels
 
 
-def batches(points, steps, batch_size):
-    """Index arrays of `steps` minibatches: shuffled passes over the points, one after another,
-    drawn from NumPy's seeded generator."""
+def batches(points, steps, batch_size, seed):
+    """Index arrays of `steps` minibatches: shuffled passes over the points, one after another.
+    A generator of their own, so that the first steps, and the weights, do not depend on --steps."""
+    shuffle = np.random.RandomState(seed)
     passes = -(-steps * batch_size // points)
-    order = np.concatenate([np.random.permutation(points) for _ in range(passes)])
+    order = np.concatenate([shuffle.permutation(points) for _ in range(passes)])
     return [order[i * batch_size:(i + 1) * batch_size] for i in range(steps)]
 
 
