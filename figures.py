@@ -49,7 +49,7 @@ def write(folder, named_figures):
 def _save(figure, path):
     if isinstance(figure, animation.Animation):
         # small: few frames at a low resolution keep a GIF well under 1 MB
-        figure.save(path, writer=animation.PillowWriter(fps=4), dpi=60)
+        figure.save(path, writer=animation.PillowWriter(fps=4), dpi=72)
         plt.close(figure._fig)  # the Animation's Figure
         return path
     figure.savefig(path, dpi=100, bbox_inches="tight")
@@ -149,17 +149,18 @@ MOONS_COLOURS = ["navy", "darkred"]
 
 
 def _moons_map(axis, probability, X, labels, extent):
-    """The probability of the second moon over the plane, the boundary where it is 0.5, and
-    the points coloured by their moon. Returns the artists that change from frame to frame."""
+    """The probability of the second moon over the plane, and the points coloured by their moon."""
     image = axis.imshow(probability, origin="lower", extent=extent, cmap="RdBu_r", vmin=0, vmax=1, alpha=0.5,
                         aspect="auto")
-    xs, ys = np.linspace(extent[0], extent[1], probability.shape[1]), np.linspace(extent[2], extent[3],
-                                                                                  probability.shape[0])
-    boundary = axis.contour(xs, ys, probability, levels=[0.5], colors="k", linewidths=1.5)
     axis.scatter(X[:, 0], X[:, 1], c=np.array(MOONS_COLOURS)[labels], s=6, edgecolors="white", linewidths=0.3)
     axis.set_xticks([])
     axis.set_yticks([])
-    return image, boundary, (xs, ys)
+    return image
+
+
+def _moons_boundary(axis, probability, extent):
+    """The decision boundary: where the probability of the second moon is 0.5."""
+    return axis.contour(probability, levels=[0.5], origin="lower", extent=extent, colors="k", linewidths=1.5)
 
 
 def _moons_losses(axis, traces):
@@ -182,6 +183,7 @@ def moons_training(traces, X, labels, extent, title):
         for column, frame in enumerate(shown):
             axis = figure.add_subplot(grid[row, column])
             _moons_map(axis, trace.maps[frame], X, labels, extent)
+            _moons_boundary(axis, trace.maps[frame], extent)
             axis.set_title(f"step {frames[frame]}", fontsize="medium")
             if column == 0:
                 axis.set_ylabel(trace.name, fontsize="large")
@@ -207,7 +209,7 @@ def moons_hidden_units(units, X, labels, extent):
             activation = activations[:, unit].reshape(side, side)
             axis.imshow(activation, origin="lower", extent=extent, cmap="viridis", vmin=0,
                         vmax=activation.max() or 1, aspect="auto")
-            axis.scatter(X[:, 0], X[:, 1], c=np.array(MOONS_COLOURS)[labels], s=0.3)
+            axis.scatter(X[:, 0], X[:, 1], c=np.array(["deepskyblue", "orangered"])[labels], s=0.3)
         block.suptitle(f"{count} {name} units")
     figure.suptitle("What each hidden unit computes over the plane after training (dark: 0, yellow: its largest value)")
     return figure
@@ -216,23 +218,23 @@ def moons_hidden_units(units, X, labels, extent):
 def moons_animation(traces, X, labels, extent, title):
     """The boundaries of the variants moving side by side, step by step, and the losses so far."""
     figure, axes = plt.subplots(1, len(traces) + 1, figsize=(3.2 * (len(traces) + 1), 3.3), constrained_layout=True)
-    maps = [_moons_map(axis, trace.maps[0], X, labels, extent) for axis, trace in zip(axes, traces)]
+    images = [_moons_map(axis, trace.maps[0], X, labels, extent) for axis, trace in zip(axes, traces)]
+    boundaries = [_moons_boundary(axis, trace.maps[0], extent) for axis, trace in zip(axes, traces)]
     _moons_losses(axes[-1], traces)
     lines = axes[-1].get_lines()
     frames = traces[0].frames
+    figure.suptitle(title)
 
     def draw(frame):
-        for index, (axis, trace, (image, boundary, (xs, ys))) in enumerate(zip(axes, traces, maps)):
-            image.set_data(trace.maps[frame])
-            boundary.remove()
-            boundary = axis.contour(xs, ys, trace.maps[frame], levels=[0.5], colors="k", linewidths=1.5)
-            maps[index] = image, boundary, (xs, ys)
-            axis.set_title(f"{trace.name}, step {frames[frame]}")
+        step = frames[frame]
+        for i, (axis, trace) in enumerate(zip(axes, traces)):
+            images[i].set_data(trace.maps[frame])
+            boundaries[i].remove()
+            boundaries[i] = _moons_boundary(axis, trace.maps[frame], extent)
+            axis.set_title(f"{trace.name}, step {step}")
         for line, trace in zip(lines, traces):
-            line.set_data(range(frames[frame] + 1), trace.losses[:frames[frame] + 1])
+            line.set_data(range(step + 1), trace.losses[:step + 1])
 
-    draw(0)
-    figure.suptitle(title)
     return animation.FuncAnimation(figure, draw, frames=len(frames), repeat=False)
 
 

@@ -26,7 +26,9 @@ def run_demo(demo, *flags):
 def assert_clean_exit(result):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
-    assert len(result.stderr.strip().splitlines()) <= 1, result.stderr  # at most one line of warnings
+    # at most one line of warnings, not counting Theano's notes that it waits for another process's compilation
+    warnings = [line for line in result.stderr.strip().splitlines() if "theano.gof.compilelock" not in line]
+    assert len(warnings) <= 1, result.stderr
 
 
 def final_losses(stdout):
@@ -55,7 +57,8 @@ def test_demo_trains_both_variants_from_the_same_start_and_draws(demo, drawn):
         steps = [int(step) for name, step, _, _ in lines if name == variant]
         assert steps == list(range(0, STEPS + 1, STEPS // 10)), result.stdout  # a line every tenth of the run
     starts = {name: (loss, accuracy) for name, step, loss, accuracy in lines if step == "0"}
-    assert len(set(starts.values())) == 1, starts  # the same initial weights give the same loss at step 0
+    if demo == "moons_sgd_vs_rmsprop.py":
+        assert starts["sgd"] == starts["rmsprop"]  # one net, the same initial weights: the same loss at step 0
     losses = final_losses(result.stdout)
     for variant in DEMOS[demo]:
         assert losses[variant][0] < float(starts[variant][0])  # each learned something
@@ -70,17 +73,18 @@ def test_demo_trains_both_variants_from_the_same_start_and_draws(demo, drawn):
         assert 20_000 < os.path.getsize(path) < 1_000_000, name  # a picture, and small enough to commit
 
 
+# Measured with --steps 150 over seeds 1-10 (defaults otherwise), the loss on all the points
+# after the last step, as a share of the other variant's: RMSprop's of SGD's 0.62 to 0.83
+# (0.63 on seed 1); the rectifier net's of the sigmoid net's 0.55 to 0.84 (0.62 on seed 1).
+# The tests run seed 1 and ask for less than 0.9.
 def test_rmsprop_ends_below_sgd(drawn):
-    # Measured over seeds 1-10, 150 steps: RMSprop's loss was below SGD's in every seed,
-    # by FIXME; the test asks for it to be below, on the default seed.
     losses = final_losses(drawn["moons_sgd_vs_rmsprop.py"][0].stdout)
-    assert losses["rmsprop"][0] < losses["sgd"][0], losses
+    assert losses["rmsprop"][0] < 0.9 * losses["sgd"][0], losses
 
 
 def test_rectifier_learns_faster_than_sigmoid(drawn):
-    # Measured over seeds 1-10, 150 steps of SGD: FIXME
     losses = final_losses(drawn["moons_sigmoid_vs_rectifier.py"][0].stdout)
-    assert losses["rectifier"][0] < losses["sigmoid"][0], losses
+    assert losses["rectifier"][0] < 0.9 * losses["sigmoid"][0], losses
 
 
 @pytest.mark.parametrize("demo", sorted(DEMOS))
@@ -116,3 +120,10 @@ def test_bad_flags_are_refused(demo, flags, message):
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("demo", sorted(DEMOS))
+def test_graph_and_compilation_stay_in_the_demo(demo):
+    with open(os.path.join(REPO, "demos", demo)) as f:
+        source = f.read()
+    assert "T.grad(" in source and "updates" in source and "theano.function(" in source
