@@ -90,14 +90,16 @@ def test_rectifier_learns_faster_than_sigmoid(drawn):
 @pytest.mark.parametrize("demo", sorted(DEMOS))
 def test_same_seed_same_output(demo, tmp_path):
     runs = {}
-    for name, seed in [("first", "3"), ("again", "3"), ("other", "4")]:
+    for name in ["first", "again"]:
         folder = tmp_path / name
-        result = run_demo(demo, "--steps", "20", "--seed", seed, "--figures", str(folder))
+        result = run_demo(demo, "--steps", "20", "--seed", "3", "--figures", str(folder))
         assert_clean_exit(result)
         pictures = {file: (folder / file).read_bytes() for file in FIGURES[demo]}
         runs[name] = result.stdout.replace(str(folder), "FOLDER"), pictures
     assert runs["first"] == runs["again"]  # byte for byte: what it prints, and every figure
-    assert runs["first"][0] != runs["other"][0]  # and the seed is what fixes them
+    other = run_demo(demo, "--steps", "20", "--seed", "4")
+    assert_clean_exit(other)
+    assert SUMMARY.search(other.stdout).group(0) != SUMMARY.search(runs["first"][0]).group(0)  # the seed fixes them
 
 
 @pytest.mark.parametrize("demo", sorted(DEMOS))
