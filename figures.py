@@ -13,6 +13,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only: no display needed
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import animation  # noqa: E402
 import numpy as np  # noqa: E402
 
 import load  # noqa: E402  its DataError: a problem the user can fix, without a traceback
@@ -41,14 +42,20 @@ def draw(run, params, responses=None):
 
 
 def write(folder, named_figures):
-    """Save {file name: figure} as PNG files in `folder`, saying where. A folder that
-    cannot be written (it became a file, the disk is full) is a one-paragraph error."""
+    """Save {file name: figure} in `folder`, saying where: a Figure as PNG, an Animation as
+    GIF. A folder that cannot be written (it became a file, the disk is full) is a
+    one-paragraph error."""
     try:
         os.makedirs(folder, exist_ok=True)
         for name, figure in named_figures.items():
             path = os.path.join(folder, name)
-            figure.savefig(path, dpi=100, bbox_inches="tight")
-            plt.close(figure)
+            if isinstance(figure, animation.Animation):
+                # small: few frames at a low resolution keep a GIF well under 1 MB
+                figure.save(path, writer=animation.PillowWriter(fps=4), dpi=72)
+                plt.close(figure._fig)  # the Animation's Figure
+            else:
+                figure.savefig(path, dpi=100, bbox_inches="tight")
+                plt.close(figure)
             print(f"wrote {path}")
     except OSError as error:
         raise load.DataError(f"Could not write the figures into {folder} ({error.strerror or error}). "
@@ -165,6 +172,101 @@ def knn_neighbours(images, labels, guesses, near_images, near_labels, near_dista
                     f"voted, green if right", fontsize=10)
     figure.subplots_adjust(wspace=0.1, hspace=0.45)
     return figure
+
+
+# The 2D moons demos: decision boundaries, hidden units and losses of two variants
+
+MOONS_COLOURS = ["navy", "darkred"]
+
+
+def _moons_map(axis, probability, X, labels, extent):
+    """The probability of the second moon over the plane, and the points coloured by their moon."""
+    image = axis.imshow(probability, origin="lower", extent=extent, cmap="RdBu_r", vmin=0, vmax=1, alpha=0.5,
+                        aspect="auto")
+    axis.scatter(X[:, 0], X[:, 1], c=np.array(MOONS_COLOURS)[labels], s=6, edgecolors="white", linewidths=0.3)
+    axis.set_xticks([])
+    axis.set_yticks([])
+    return image
+
+
+def _moons_boundary(axis, probability, extent):
+    """The decision boundary: where the probability of the second moon is 0.5."""
+    return axis.contour(probability, levels=[0.5], origin="lower", extent=extent, colors="k", linewidths=1.5)
+
+
+def _moons_losses(axis, traces):
+    for trace, colour in zip(traces, ["tab:orange", "tab:green", "tab:purple"]):
+        axis.plot(range(len(trace.losses)), trace.losses, color=colour,
+                  label=f"{trace.name}: {trace.losses[-1]:.3f}, {trace.accuracies[-1]:.0%} right")
+    axis.set_yscale("log")
+    axis.set(title="loss on all the points", xlabel="step", ylabel="cross-entropy (log scale)")
+    axis.legend(fontsize="small", loc="lower left")
+
+
+def moons_training(traces, X, labels, extent, title):
+    """Each variant's boundary at five of its snapshots (a row per variant), beside the losses.
+    traces: harness.moons.Trace objects, of the same number of steps."""
+    frames = traces[0].frames
+    shown = np.linspace(0, len(frames) - 1, 5).round().astype(int)
+    figure = plt.figure(figsize=(2.2 * len(shown) + 4.5, 2.2 * len(traces) + 0.6), constrained_layout=True)
+    grid = figure.add_gridspec(len(traces), len(shown) + 2)
+    for row, trace in enumerate(traces):
+        for column, frame in enumerate(shown):
+            axis = figure.add_subplot(grid[row, column])
+            _moons_map(axis, trace.maps[frame], X, labels, extent)
+            _moons_boundary(axis, trace.maps[frame], extent)
+            axis.set_title(f"step {frames[frame]}", fontsize="medium")
+            if column == 0:
+                axis.set_ylabel(trace.name, fontsize="large")
+    _moons_losses(figure.add_subplot(grid[:, len(shown):]), traces)
+    figure.suptitle(f"{title}: the decision boundary (black) as each learns, from the same start")
+    return figure
+
+
+def moons_hidden_units(units, X, labels, extent):
+    """What each hidden unit computes over the plane after training: {net name: activations
+    (points of the plane, units)}, a block of maps per net, each map scaled to its own maximum."""
+    figure = plt.figure(figsize=(14, 4), constrained_layout=True)
+    for block, (name, activations) in zip(figure.subfigures(1, len(units)), units.items()):
+        side, count = int(round(np.sqrt(len(activations)))), activations.shape[1]
+        columns = int(np.ceil(np.sqrt(2 * count)))
+        axes = block.subplots(int(np.ceil(count / columns)), columns)
+        for unit, axis in enumerate(axes.flat):
+            axis.set_xticks([])
+            axis.set_yticks([])
+            if unit >= count:
+                axis.axis("off")
+                continue
+            activation = activations[:, unit].reshape(side, side)
+            axis.imshow(activation, origin="lower", extent=extent, cmap="viridis", vmin=0,
+                        vmax=activation.max() or 1, aspect="auto")
+            axis.scatter(X[:, 0], X[:, 1], c=np.array(["deepskyblue", "orangered"])[labels], s=0.3)
+        block.suptitle(f"{count} {name} units")
+    figure.suptitle("What each hidden unit computes over the plane after training (dark: 0, yellow: its largest value)")
+    return figure
+
+
+def moons_animation(traces, X, labels, extent, title):
+    """The boundaries of the variants moving side by side, step by step, and the losses so far."""
+    figure, axes = plt.subplots(1, len(traces) + 1, figsize=(3.2 * (len(traces) + 1), 3.3), constrained_layout=True)
+    images = [_moons_map(axis, trace.maps[0], X, labels, extent) for axis, trace in zip(axes, traces)]
+    boundaries = [_moons_boundary(axis, trace.maps[0], extent) for axis, trace in zip(axes, traces)]
+    _moons_losses(axes[-1], traces)
+    lines = axes[-1].get_lines()
+    frames = traces[0].frames
+    figure.suptitle(title)
+
+    def draw(frame):
+        step = frames[frame]
+        for i, (axis, trace) in enumerate(zip(axes, traces)):
+            images[i].set_data(trace.maps[frame])
+            boundaries[i].remove()
+            boundaries[i] = _moons_boundary(axis, trace.maps[frame], extent)
+            axis.set_title(f"{trace.name}, step {step}")
+        for line, trace in zip(lines, traces):
+            line.set_data(range(step + 1), trace.losses[:step + 1])
+
+    return animation.FuncAnimation(figure, draw, frames=len(frames), repeat=False)
 
 
 def read_trajectories(path):

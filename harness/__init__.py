@@ -8,7 +8,9 @@
 - compile_cache: Theano reuses the C code it compiled in earlier runs;
 - flags: the command line;
 - training: the per-epoch report, Ctrl-C, and what a run writes when it ends;
-- model_file: the learned weights as an .npz file.
+- model_file: the learned weights as an .npz file;
+- moons (imported by the 2D moons demos only): their data, the plane their maps cover,
+  the order of their minibatches, and what a run records and prints.
 """
 import os
 import sys

@@ -123,7 +123,7 @@ def parse_args(doc, flags="", **defaults):
                             help="start from weights saved with --save-model (with --epochs 0: evaluate only)")
     if defaults.pop("figures", False):
         parser.add_argument("--figures", metavar="DIR", type=_output_folder,
-                            help="draw what the program shows as PNG files in DIR")
+                            help="draw what the program shows in DIR: PNG pictures, and GIF animations where it moves")
     for name, (default, help) in defaults.items():
         kind = _count(1) if isinstance(default, int) else _positive_float
         parser.add_argument("--" + name.replace("_", "-"), type=kind, default=default,
