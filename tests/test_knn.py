@@ -8,22 +8,14 @@ import numpy as np
 import pytest
 
 import load
+from test_scripts import REPO, assert_clean_exit
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SUMMARY = re.compile(r"^knn\.py: test accuracy ([\d.]+) \((\d+) of (\d+) wrong\) in [\d.]+ s", re.M)
 
 
 def run_knn(*flags):
     return subprocess.run([sys.executable, "demos/knn.py", *flags], cwd=REPO, capture_output=True, text=True,
                           timeout=600)
-
-
-def assert_clean_exit(result):
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    # at most one line of warnings, besides Theano's note that another process holds its compile lock
-    lines = [line for line in result.stderr.splitlines() if line.strip() and "theano.gof.compilelock" not in line]
-    assert len(lines) <= 1, result.stderr
 
 
 def accuracy(stdout):

@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from test_scripts import REPO, assert_clean_exit
+
 DEMOS = {"moons_sgd_vs_rmsprop.py": ("sgd", "rmsprop"), "moons_sigmoid_vs_rectifier.py": ("sigmoid", "rectifier")}
 FIGURES = {"moons_sgd_vs_rmsprop.py": ["moons_sgd_vs_rmsprop.gif", "moons_sgd_vs_rmsprop.png"],
            "moons_sigmoid_vs_rectifier.py": ["moons_sigmoid_vs_rectifier.gif", "moons_sigmoid_vs_rectifier.png",
@@ -21,14 +22,6 @@ SUMMARY = re.compile(r"^after (\d+) steps from the same start: (\w+) loss ([\d.]
 def run_demo(demo, *flags):
     return subprocess.run([sys.executable, os.path.join("demos", demo), *flags], cwd=REPO, capture_output=True,
                           text=True, timeout=600)
-
-
-def assert_clean_exit(result):
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    # at most one line of warnings, not counting Theano's notes that it waits for another process's compilation
-    warnings = [line for line in result.stderr.strip().splitlines() if "theano.gof.compilelock" not in line]
-    assert len(warnings) <= 1, result.stderr
 
 
 def final_losses(stdout):

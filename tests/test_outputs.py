@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from test_scripts import EPOCH_LINE, REPO, epochs, run_script
+from test_scripts import EPOCH_LINE, REPO, assert_clean_exit, epochs, run_script
 
 LOGISTIC = os.path.join(REPO, "2_logistic_regression.py")
 FIX = "Give a file written by --save-model of the same script."
@@ -22,15 +22,6 @@ def refused(result):
     assert "Traceback" not in result.stderr
     assert result.stdout == ""  # the first line of a run comes after the data is loaded
     return result.stderr
-
-
-def assert_clean_exit(result):
-    """As test_scripts.assert_clean_exit, but Theano's lines while it waits for another
-    process's compile lock (frequent on a busy machine) do not count as warnings."""
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    warnings = [line for line in result.stderr.splitlines() if not line.startswith("INFO (theano.gof.compilelock)")]
-    assert len(warnings) <= 1, result.stderr
 
 
 def error_lines(stderr):

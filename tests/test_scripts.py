@@ -35,7 +35,10 @@ def epochs(stdout):
 def assert_clean_exit(result):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
-    assert len(result.stderr.strip().splitlines()) <= 1, result.stderr  # at most one line of warnings
+    # at most one line of warnings, not counting Theano's lines while it waits for the
+    # compile lock of another process (two runs at once take turns)
+    warnings = [line for line in result.stderr.strip().splitlines() if "theano.gof.compilelock" not in line]
+    assert len(warnings) <= 1, result.stderr
 
 
 def test_multiply():
