@@ -163,10 +163,13 @@ def modern_net_inside(label, clean, noisy, clean_py, noisy_py, shown=3):
     axis.scatter((digits + jitter).ravel(), noisy_py.ravel(), s=6, color="tab:red", alpha=0.4,
                  label=f"{len(noisy_py)} noisy passes")
     axis.set_xticks(digits)
-    axis.set(title="predicted probabilities", xlabel="digit", ylabel="probability", ylim=(0, 1.02))
+    guess = int(np.argmax(clean_py))
+    agree = np.mean(np.argmax(noisy_py, axis=1) == guess)
+    axis.set(title=f"predicted probabilities\nclean: {guess}; the noisy passes say {guess} {agree:.0%} of the time",
+             xlabel="digit", ylabel="probability", ylim=(0, 1.02))
     axis.legend(loc="upper left" if np.argmax(clean_py) > 4 else "upper right")
-    figure.suptitle(f'What a "modern" net is doing: a test {label}, clean and with the noise it trains with '
-                    f'(brighter: more active)')
+    figure.suptitle(f'What a "modern" net is doing: a test image labelled {label}, clean and with the noise '
+                    f'it trains with (brighter: more active)')
     return figure
 
 

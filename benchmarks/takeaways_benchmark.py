@@ -15,7 +15,7 @@ everything else (data, initial weights, batches, epochs, seed) kept.
 The baseline is 4_modern_net.py's model: 784-625-625-10 rectifiers, dropout 0.2 on the
 input and 0.5 on the hidden layers, RMSprop at lr 0.001, batches of 128, in order. To
 fit the budget every model trains on the first --ntrain training images (default
-10000 of 60000) and is tested on --ntest images (default all 10000): the nets for
+6000 of 60000, a tenth) and is tested on --ntest images (default all 10000): the nets for
 --epochs passes (default 50: long enough for a net without noise to overfit), and the
 convnet against the net for --conv-epochs passes (default 15: the convnet is some 25
 times slower per image).

@@ -129,7 +129,7 @@ clean_x, clean_h, clean_h2, clean_py = look_clean(digit)
 noisy_x, noisy_h, noisy_h2, noisy_py = look_noisy(np.repeat(digit, args.samples, axis=0))
 guess = int(np.argmax(clean_py))
 agree = np.mean(np.argmax(noisy_py, axis=1) == guess)
-print(f"test image {args.digit} is a {label}. Clean, the net says {guess} with probability {clean_py[0, guess]:.3f}; "
+print(f"test image {args.digit} is labelled {label}. Clean, the net says {guess} with probability {clean_py[0, guess]:.3f}; "
       f"{args.samples} noisy passes say {guess} {agree:.0%} of the time, with probability "
       f"{np.mean(noisy_py[:, guess]):.3f} on average (from {noisy_py[:, guess].min():.3f} to "
       f"{noisy_py[:, guess].max():.3f})")
