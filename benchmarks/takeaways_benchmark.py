@@ -278,7 +278,8 @@ def main():
     parser.add_argument("--seed", type=int, default=1, help="seed of weights, noise and the pixel shuffle "
                         "(default: %(default)s)")
     parser.add_argument("--data-dir", metavar="DIR", help="folder of the MNIST files (default: see README)")
-    parser.add_argument("--output", metavar="PATH", default=RESULTS, help="results file (default: results/takeaways.json)")
+    parser.add_argument("--output", metavar="PATH", default=RESULTS,
+                        help="results file (default: results/takeaways.json)")
     parser.add_argument("--table", action="store_true", help="print the README table from the results file, and stop")
     args = parser.parse_args()
     for flag in ("ntrain", "ntest", "epochs", "conv_epochs", "batch_size"):
@@ -295,8 +296,8 @@ def main():
     # one fixed permutation of the 784 pixels, the same for every image, train and test
     shuffle = np.random.RandomState(args.seed).permutation(784)
     data = {"mnist": (trX, teX, trY, teY), "shuffled": (trX[:, shuffle], teX[:, shuffle], trY, teY)}
-    print(f"takeaways: {len(trX)} training and {len(teX)} test images; {args.epochs} epochs, {args.conv_epochs} for the convnet; "
-          f"results in {args.output}", flush=True)
+    print(f"takeaways: {len(trX)} training and {len(teX)} test images; {args.epochs} epochs, "
+          f"{args.conv_epochs} for the convnet; results in {args.output}", flush=True)
     for name in VARIANTS:
         if name in variants and variants[name]["settings"] == settings(args, getattr(args, VARIANTS[name][-1])):
             print(f"{name}: recorded already, skipped", flush=True)

@@ -65,8 +65,9 @@ def dropout(X, p=0.):
     return X
 
 
-# the modern net, returning what each layer takes in: noise on every layer's input
+# 4_modern_net.py's model, returning what each layer takes in
 def model(X, w_h, w_h2, w_o, p_drop_input, p_drop_hidden):
+    # noise injected into model: on every layer's input
     X = dropout(X, p_drop_input)
     h = rectify(T.dot(X, w_h))
     h = dropout(h, p_drop_hidden)
@@ -88,6 +89,7 @@ w_h2 = init_weights((625, 625))
 w_o = init_weights((625, 10))
 params = [w_h, w_h2, w_o]
 
+# noise for training (and for looking at what it does), a clean model for prediction
 noisy = model(X, w_h, w_h2, w_o, 0.2, 0.5)
 clean = model(X, w_h, w_h2, w_o, 0., 0.)
 cost = T.mean(T.nnet.categorical_crossentropy(noisy[-1], Y))
@@ -129,8 +131,8 @@ clean_x, clean_h, clean_h2, clean_py = look_clean(digit)
 noisy_x, noisy_h, noisy_h2, noisy_py = look_noisy(np.repeat(digit, args.samples, axis=0))
 guess = int(np.argmax(clean_py))
 agree = np.mean(np.argmax(noisy_py, axis=1) == guess)
-print(f"test image {args.digit} is labelled {label}. Clean, the net says {guess} with probability {clean_py[0, guess]:.3f}; "
-      f"{args.samples} noisy passes say {guess} {agree:.0%} of the time, with probability "
+print(f"test image {args.digit} is labelled {label}. Clean, the net says {guess} with probability "
+      f"{clean_py[0, guess]:.3f}; {args.samples} noisy passes say {guess} {agree:.0%} of the time, with probability "
       f"{np.mean(noisy_py[:, guess]):.3f} on average (from {noisy_py[:, guess].min():.3f} to "
       f"{noisy_py[:, guess].max():.3f})")
 print(f"active units for this digit: first layer {np.mean(clean_h > 0):.0%} clean, "
