@@ -1,7 +1,7 @@
 """The talk's takeaways, each measured by an ablation: one thing of a model changed,
 everything else (data, initial weights, batches, epochs, seed) kept.
 
-    python benchmarks/takeaways_benchmark.py --data-dir /work/shared/mnist   # about 40 min
+    python benchmarks/takeaways_benchmark.py --data-dir /work/shared/mnist   # about 25 min
     python benchmarks/takeaways_benchmark.py --table       # the README table, from results/
 
 - noise is important for regularization: the modern net with and without dropout;
@@ -17,7 +17,7 @@ input and 0.5 on the hidden layers, RMSprop at lr 0.001, batches of 128, in orde
 fit the budget every model trains on the first --ntrain training images (default
 6000 of 60000, a tenth) and is tested on --ntest images (default all 10000): the nets for
 --epochs passes (default 50: long enough for a net without noise to overfit), and the
-convnet against the net for --conv-epochs passes (default 15: the convnet is some 25
+convnet against the net for --conv-epochs passes (default 30: the convnet is some 25
 times slower per image).
 Each finished variant is written to the results file at once; a run that was stopped
 resumes, skipping the variants already recorded with the same settings.
@@ -272,7 +272,7 @@ def main():
     parser.add_argument("--ntrain", type=int, default=6000, help="training images (default: %(default)s)")
     parser.add_argument("--ntest", type=int, default=10000, help="test images (default: %(default)s)")
     parser.add_argument("--epochs", type=int, default=50, help="passes of the nets (default: %(default)s)")
-    parser.add_argument("--conv-epochs", type=int, default=15,
+    parser.add_argument("--conv-epochs", type=int, default=30,
                         help="passes of the convnet and the net it is compared with (default: %(default)s)")
     parser.add_argument("--batch-size", type=int, default=128, help="examples per step (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=1, help="seed of weights, noise and the pixel shuffle "
