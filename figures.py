@@ -269,6 +269,42 @@ def moons_animation(traces, X, labels, extent, title):
     return animation.FuncAnimation(figure, draw, frames=len(frames), repeat=False)
 
 
+# What a "modern" net is doing (demos/modern_net_inside.py)
+
+def modern_net_inside(label, clean, noisy, clean_py, noisy_py, shown=3):
+    """One digit through the modern net: what each layer takes in (the input, and the
+    625 units of each hidden layer as a 25x25 square), clean and in the first `shown`
+    noisy passes; beside it the predicted probabilities, clean against all noisy passes."""
+    rows = ["input: 784 pixels\n(20 % dropped when noisy)", "hidden layer 1: 625 units\n(50 % dropped)",
+            "hidden layer 2: 625 units\n(50 % dropped)"]
+    figure = plt.figure(figsize=(13, 7.5), constrained_layout=True)
+    grid = figure.add_gridspec(3, shown + 3)
+    for row, (name, layer_clean, layer_noisy) in enumerate(zip(rows, clean, noisy)):
+        side = int(np.sqrt(layer_clean.shape[1]))
+        pictures = [layer_clean[0]] + list(layer_noisy[:shown])
+        for column, picture in enumerate(pictures):
+            axis = figure.add_subplot(grid[row, column])
+            title = None if row else ("clean" if column == 0 else f"noisy pass {column}")
+            _image(axis, picture.reshape(side, side), title, cmap="gray_r" if row == 0 else "viridis")
+            if column == 0:
+                axis.set_ylabel(name)
+    axis = figure.add_subplot(grid[:, shown + 1:])
+    digits = np.arange(10)
+    axis.bar(digits, clean_py, color="lightgrey", edgecolor="black", label="clean pass")
+    jitter = np.random.RandomState(0).uniform(-0.25, 0.25, noisy_py.shape)
+    axis.scatter((digits + jitter).ravel(), noisy_py.ravel(), s=6, color="tab:red", alpha=0.4,
+                 label=f"{len(noisy_py)} noisy passes")
+    axis.set_xticks(digits)
+    guess = int(np.argmax(clean_py))
+    agree = np.mean(np.argmax(noisy_py, axis=1) == guess)
+    axis.set(title=f"predicted probabilities\nclean: {guess}; the noisy passes say {guess} {agree:.0%} of the time",
+             xlabel="digit", ylabel="probability", ylim=(0, 1.02))
+    axis.legend(loc="upper left" if np.argmax(clean_py) > 4 else "upper right")
+    figure.suptitle(f'What a "modern" net is doing: a test image labelled {label}, clean and with the noise '
+                    f'it trains with (brighter: more active)')
+    return figure
+
+
 def read_trajectories(path):
     """{script: (epochs, accuracies)} from a CSV written by benchmarks/talk_benchmark.py."""
     runs = {}
