@@ -13,8 +13,9 @@ and noisy: read the ratios, not the seconds.
 
 --startup measures what a learner waits for on a short run (--epochs 1 --ntrain 1280
 --ntest 500): whole-process seconds, and seconds to the first epoch line, of each script
-run first in an empty Theano compiledir, then again in the same one (a later run), and
-of its PyTorch twin; medians over the rounds, into results/startup.json.
+run first alone in an empty Theano compiledir; first after the scripts before it, in a
+compiledir of their own (as a learner meets it); later, once all have run there; and of
+its PyTorch twin. Medians over the rounds, into results/startup.json.
 """
 import argparse
 import json
@@ -58,31 +59,39 @@ def whole_process(command, env=None):
 
 
 def startup(scripts, rounds, data):
-    """Whole-process seconds of a short run: first and later Theano runs, and PyTorch's."""
-    times = {script: {"first": [], "later": [], "torch": []} for script in scripts}
+    """Whole-process seconds of a short run, and to its first epoch line: each script's first
+    run alone in an empty compiledir, its first run after the scripts before it (as a
+    learner meets it, running them in order), a later run once all have run, and PyTorch's."""
+    runs = ("first", "in_order", "later", "torch")
+    times = {script: {run: [] for run in runs} for script in scripts}
+
+    def theano(script, compiledir):
+        flags = f"{os.environ.get('THEANO_FLAGS', '')},base_compiledir={compiledir}".lstrip(",")
+        return whole_process([script, *SHORT_RUN, *data], {**os.environ, "THEANO_FLAGS": flags})
+
     for round_ in range(1, rounds + 1):
-        for script in scripts:
-            with tempfile.TemporaryDirectory() as compiledir:
-                flags = os.environ.get("THEANO_FLAGS", "")
-                env = {**os.environ, "THEANO_FLAGS": f"{flags},base_compiledir={compiledir}".lstrip(",")}
-                times[script]["first"].append(whole_process([script, *SHORT_RUN, *data], env))
-                times[script]["later"].append(whole_process([script, *SHORT_RUN, *data], env))
-            times[script]["torch"].append(whole_process(["benchmarks/torch_reference.py", script, *SHORT_RUN, *data]))
-            print(f"round {round_}: {script} done", file=sys.stderr, flush=True)
+        with tempfile.TemporaryDirectory() as learner:
+            for script in scripts:
+                with tempfile.TemporaryDirectory() as empty:
+                    times[script]["first"].append(theano(script, empty))
+                times[script]["in_order"].append(theano(script, learner))
+            for script in scripts:
+                times[script]["later"].append(theano(script, learner))
+                times[script]["torch"].append(whole_process(["benchmarks/torch_reference.py", script, *SHORT_RUN,
+                                                             *data]))
+        print(f"round {round_} done", file=sys.stderr, flush=True)
     report = {"machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}",
               "flags": " ".join(SHORT_RUN), "rounds": rounds, "date": time.strftime("%Y-%m-%d %H:%M"), "scripts": {}}
-    print(f"{'script':<24} {'first run':>9} {'later run':>9} {'PyTorch':>8} {'later/PyTorch':>13}"
+    print(f"{'script':<24} {'first, alone':>12} {'first, in order':>15} {'later':>6} {'PyTorch':>8} {'later/PyTorch':>13}"
           f"   (whole process, s; to the first epoch line in brackets)")
     for script, measured in times.items():
-        medians = {run: [round(statistics.median(t[i] for t in measured[run]), 2) for i in (0, 1)]
-                   for run in measured}
+        medians = {run: [round(statistics.median(t[i] for t in measured[run]), 2) for i in (0, 1)] for run in runs}
         ratio = round(medians["later"][1] / medians["torch"][1], 2)
-        report["scripts"][script] = {**{f"{run}_run_seconds": medians[run][1] for run in ("first", "later")},
-                                     **{f"{run}_run_to_first_epoch": medians[run][0] for run in ("first", "later")},
-                                     "torch_seconds": medians["torch"][1], "torch_to_first_epoch": medians["torch"][0],
+        report["scripts"][script] = {**{f"{run}_seconds": medians[run][1] for run in runs},
+                                     **{f"{run}_to_first_epoch": medians[run][0] for run in runs},
                                      "later_over_torch": ratio}
-        print(f"{script:<24} {medians['first'][1]:>9.1f} {medians['later'][1]:>9.1f} {medians['torch'][1]:>8.1f} "
-              f"{ratio:>13.2f}   ({medians['first'][0]:.1f}, {medians['later'][0]:.1f}, {medians['torch'][0]:.1f})")
+        print(f"{script:<24} {medians['first'][1]:>12.1f} {medians['in_order'][1]:>15.1f} {medians['later'][1]:>6.1f} "
+              f"{medians['torch'][1]:>8.1f} {ratio:>13.2f}   ({', '.join(f'{medians[r][0]:.1f}' for r in runs)})")
     with open(os.path.join(REPO, "results", "startup.json"), "w") as f:
         json.dump(report, f, indent=2)
 
