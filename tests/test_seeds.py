@@ -1,0 +1,61 @@
+"""benchmarks/talk_benchmark.py --seeds: one run per seed, recorded as it finishes, resumed on a rerun."""
+import csv
+import os
+import subprocess
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def benchmark(*flags):
+    result = subprocess.run([sys.executable, "benchmarks/talk_benchmark.py", *flags], cwd=REPO,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def recorded(path):
+    """{(seed, lr): [test accuracy of each epoch]} from a seeds file."""
+    runs = {}
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            runs.setdefault((int(row["seed"]), row["lr"]), []).append(row["test_accuracy"])
+    return runs
+
+
+def test_seeds_append_and_resume(synthetic_mnist, tmp_path):
+    path = str(tmp_path / "seeds.csv")
+    common = ["2_logistic_regression.py", "--epochs", "2", "--data-dir", synthetic_mnist, "--seeds-file", path]
+    benchmark(*common, "--seeds", "1", "2")
+    first = recorded(path)
+    assert sorted(first) == [(1, ""), (2, "")] and all(len(a) == 2 for a in first.values())
+    assert first[(1, "")] != first[(2, "")]  # another seed, other weights: another trajectory
+
+    # a rerun skips what is recorded and runs only the new seed
+    out = benchmark(*common, "--seeds", "1", "2", "3")
+    assert "skipping 2_logistic_regression.py seed 1" in out and "skipping 2_logistic_regression.py seed 2" in out
+    second = recorded(path)
+    assert sorted(second) == [(1, ""), (2, ""), (3, "")]
+    assert second[(1, "")] == first[(1, "")] and second[(2, "")] == first[(2, "")]
+    with open(path[:-4] + ".log") as f:
+        assert f.read().count("$ python 2_logistic_regression.py") == 3  # seeds 1, 2, then 3: no run twice
+
+    # another learning rate is an experiment of its own, beside the script's own runs
+    benchmark(*common, "--seeds", "1", "--lr", "0.5")
+    third = recorded(path)
+    assert sorted(third) == [(1, ""), (1, "0.5"), (2, ""), (3, "")] and third[(1, "")] == first[(1, "")]
+
+    table = benchmark("--table", "--seeds-file", path)
+    row = next(line for line in table.splitlines() if line.startswith("| `2_logistic_regression.py`") and " ± " in line)
+    finals = sorted(float(run[-1]) for seed, run in third.items() if seed[1] == "")
+    assert f"| {finals[0]:.2%}–{finals[-1]:.2%} | 3: 1, 2, 3 (2) |" in row
+    assert "`python 2_logistic_regression.py --epochs 2 --seed 1 --lr 0.5`" in table
+
+
+def test_seeds_rerun_with_other_epochs_replaces_the_run(synthetic_mnist, tmp_path):
+    path = str(tmp_path / "seeds.csv")
+    common = ["2_logistic_regression.py", "--data-dir", synthetic_mnist, "--seeds-file", path, "--seeds", "4"]
+    benchmark(*common, "--epochs", "1")
+    benchmark(*common, "--epochs", "2")
+    runs = recorded(path)
+    assert list(runs) == [(4, "")] and len(runs[(4, "")]) == 2
