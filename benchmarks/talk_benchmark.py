@@ -151,16 +151,17 @@ def seeds_table(path):
         values = list(finals.values())
         mean, slides = statistics.mean(values), SLIDES[script]
         if len(values) < 2:
-            spread, verdict = "— (one seed)", "one seed: no spread yet"
+            spread, extremes, verdict = f"{mean:.2%} (one seed)", "—", "one seed: no spread yet"
         else:
             sd = statistics.stdev(values)
-            spread = f"{mean:.2%} ± {sd:.2%}"
+            spread, extremes = f"{mean:.2%} ± {sd:.2%}", f"{min(values):.2%}–{max(values):.2%}"
             # the slides give one decimal: their run ended within 0.05 % of their number
             verdict = "within the spread" if abs(slides - mean) <= 2 * sd + 0.0005 else \
-                f"outside the spread ({(slides - mean) / sd:+.1f} sd)"
+                f"outside the spread: the slides {abs(slides - mean) * 100:.2f} points {'above' if slides > mean else 'below'} " \
+                f"the mean ({abs(slides - mean) / sd:.0f} sd)"
         seeds = ", ".join(str(seed) for seed in sorted(finals))
-        print(f"| `{script}` | {slides:.1%} | {spread} | {min(values):.2%}–{max(values):.2%} "
-              f"| {len(values)}: {seeds} ({max(lengths)}) | {verdict} |")
+        print(f"| `{script}` | {slides:.1%} | {spread} | {extremes} | {len(values)}: {seeds} ({max(lengths)}) "
+              f"| {verdict} |")
     print("\nverdict: within the spread when the slides' number, ± 0.05 % for its rounding, meets mean ± 2 sd of "
           "the seeds' final accuracies (sd of the sample): about 95 % of single runs land in mean ± 2 sd.")
     experiments = {key: rows for key, rows in runs.items() if key[2]}
