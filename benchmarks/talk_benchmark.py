@@ -116,7 +116,7 @@ def record_seed(path, key, rows):
 
 
 def run_seeds(scripts, seeds, epochs, lr, data_dir, path):
-    log_path = path[:-4] + ".log"
+    log_path = os.path.splitext(path)[0] + ".log"
     for script in scripts:
         for seed in seeds:
             key = (script, seed, "" if lr is None else str(lr))
@@ -157,7 +157,8 @@ def seeds_table(path):
             spread, extremes = f"{mean:.2%} ± {sd:.2%}", f"{min(values):.2%}–{max(values):.2%}"
             # the slides give one decimal: their run ended within 0.05 % of their number
             verdict = "within the spread" if abs(slides - mean) <= 2 * sd + 0.0005 else \
-                f"outside the spread: the slides {abs(slides - mean) * 100:.2f} points {'above' if slides > mean else 'below'} " \
+                f"outside the spread: the slides {abs(slides - mean) * 100:.2f} points " \
+                f"{'above' if slides > mean else 'below'} " \
                 f"the mean ({abs(slides - mean) / sd:.0f} sd)"
         seeds = ", ".join(str(seed) for seed in sorted(finals))
         print(f"| `{script}` | {slides:.1%} | {spread} | {extremes} | {len(values)}: {seeds} ({max(lengths)}) "
@@ -180,7 +181,8 @@ def table():
         summary = json.load(f)
     speed_path = os.path.join(RESULTS, "speed.json")
     speed = json.load(open(speed_path))["scripts"] if os.path.exists(speed_path) else {}
-    print("| script | slides | measured: final (best on the test set, optimistic; at epoch) | epochs, seed | slides' number first reached "
+    print("| script | slides | measured: final (best on the test set, optimistic; at epoch) | epochs, seed "
+          "| slides' number first reached "
           "| s/epoch in this run | s/epoch: Theano / PyTorch (ratio) | peak memory |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for script in SCRIPTS:
@@ -206,8 +208,10 @@ def main():
                         help="run each script once per seed, into results/seeds.csv (see above)")
     parser.add_argument("--lr", type=float, help="with --seeds: this learning rate, not the script's own")
     parser.add_argument("--seeds-file", metavar="PATH", default=os.path.join(RESULTS, "seeds.csv"),
-                        help="where --seeds records its runs, its output beside it in .log (default: results/seeds.csv)")
-    parser.add_argument("--table", action="store_true", help="only print the README's results table")
+                        help="where --seeds records its runs, their output beside it in .log "
+                             "(default: results/seeds.csv)")
+    parser.add_argument("--table", action="store_true",
+                        help="only print the README's results tables (seed 1, then over the seeds)")
     args = parser.parse_args()
     if args.lr is not None and not args.seeds:
         parser.error("--lr needs --seeds: the main runs are at the talk's settings")

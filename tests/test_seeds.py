@@ -37,7 +37,7 @@ def test_seeds_append_and_resume(synthetic_mnist, tmp_path):
     second = recorded(path)
     assert sorted(second) == [(1, ""), (2, ""), (3, "")]
     assert second[(1, "")] == first[(1, "")] and second[(2, "")] == first[(2, "")]
-    with open(path[:-4] + ".log") as f:
+    with open(str(tmp_path / "seeds.log")) as f:
         assert f.read().count("$ python 2_logistic_regression.py") == 3  # seeds 1, 2, then 3: no run twice
 
     # another learning rate is an experiment of its own, beside the script's own runs
@@ -46,7 +46,8 @@ def test_seeds_append_and_resume(synthetic_mnist, tmp_path):
     assert sorted(third) == [(1, ""), (1, "0.5"), (2, ""), (3, "")] and third[(1, "")] == first[(1, "")]
 
     table = benchmark("--table", "--seeds-file", path)
-    row = next(line for line in table.splitlines() if line.startswith("| `2_logistic_regression.py`") and " ± " in line)
+    row = next(line for line in table.splitlines()
+               if line.startswith("| `2_logistic_regression.py`") and " ± " in line)  # the table over seeds
     finals = sorted(float(run[-1]) for seed, run in third.items() if seed[1] == "")
     assert f"| {finals[0]:.2%}–{finals[-1]:.2%} | 3: 1, 2, 3 (2) |" in row
     assert "`python 2_logistic_regression.py --epochs 2 --seed 1 --lr 0.5`" in table
