@@ -49,7 +49,7 @@ def test_seeds_append_and_resume(synthetic_mnist, tmp_path):
     row = next(line for line in table.splitlines()
                if line.startswith("| `2_logistic_regression.py`") and " ± " in line)  # the table over seeds
     finals = sorted(float(run[-1]) for seed, run in third.items() if seed[1] == "")
-    assert f"| {finals[0]:.2%}–{finals[-1]:.2%} | 3: 1, 2, 3 (2) |" in row
+    assert f"| {finals[0]:.2%}–{finals[-1]:.2%} | " in row and "| 3: 1, 2, 3 (2) |" in row  # min–max, the seeds
     assert "`python 2_logistic_regression.py --epochs 2 --seed 1 --lr 0.5`" in table
 
 
@@ -79,3 +79,19 @@ def test_comparison_draws_a_band_over_seeds(tmp_path):
     assert abs(low - 0.07) < 1e-9 and abs(high - 0.12) < 1e-9  # best error 1 - 0.93, worst 1 - 0.88
     mean_line = axis.get_lines()[0]
     assert max(abs(a - b) for a, b in zip(mean_line.get_ydata(), [0.11, 0.075])) < 1e-9  # mean error per epoch
+
+
+def test_table_verdict_against_the_slides(tmp_path):
+    path = tmp_path / "seeds.csv"
+    lines = ["script,seed,lr,epoch,test_accuracy,train_cost,seconds"]
+    for seed, accuracy in [(1, 0.9240), (2, 0.9250), (3, 0.9260)]:  # around the slides' 92.5 %
+        lines.append(f"2_logistic_regression.py,{seed},,1,{accuracy},1,1")
+    for seed, accuracy in [(1, 0.9500), (2, 0.9510), (3, 0.9520)]:  # far below the slides' 98.4 %
+        lines.append(f"3_net.py,{seed},,1,{accuracy},1,1")
+    path.write_text("\n".join(lines) + "\n")
+    table = benchmark("--table", "--seeds-file", str(path)).splitlines()
+    logistic = next(line for line in table if line.startswith("| `2_logistic_regression.py`") and " ± " in line)
+    net = next(line for line in table if line.startswith("| `3_net.py`") and " ± " in line)
+    assert "| 92.50% ± 0.10% | 92.40%–92.60% |" in logistic and logistic.endswith("| within the spread |")
+    # 3.30 points above a mean of 95.10 %, with sd 0.10 %: 33 sd
+    assert "outside the spread: the slides 3.30 points above the mean (33 sd)" in net
