@@ -2,8 +2,9 @@
 
 The scripts call write() for --figures DIR (the training scripts with draw()'s figures).
 From the command line,
-    python figures.py compare results/trajectories.csv results/comparison.png
-draws "Quantifying the difference": the test error of the four models per epoch.
+    python figures.py compare results/seeds.csv results/comparison.png
+draws "Quantifying the difference": the test error of the four models per epoch, over the
+recorded seeds (or of one run each, from results/trajectories.csv).
 """
 import argparse
 import csv
@@ -306,26 +307,39 @@ def modern_net_inside(label, clean, noisy, clean_py, noisy_py, shown=3):
 
 
 def read_trajectories(path):
-    """{script: (epochs, accuracies)} from a CSV written by benchmarks/talk_benchmark.py."""
+    """{script: {seed: (epochs, accuracies)}} at each script's own settings, from a CSV written by
+    benchmarks/talk_benchmark.py: results/trajectories.csv (seed 1) or results/seeds.csv (every
+    recorded seed; its --lr experiments are left out)."""
     runs = {}
     with open(path, newline="") as f:
         for row in csv.DictReader(f):
-            epochs, accuracies = runs.setdefault(row["script"], ([], []))
+            if row.get("lr"):
+                continue
+            seeds = runs.setdefault(row["script"], {})
+            epochs, accuracies = seeds.setdefault(int(row.get("seed", 1)), ([], []))
             epochs.append(int(row["epoch"]))
             accuracies.append(float(row["test_accuracy"]))
     return runs
 
 
 def comparison(runs):
-    """Quantifying the difference: test error per epoch of each model, log scale."""
+    """Quantifying the difference: test error per epoch of each model, log scale; with several
+    seeds, their mean and a band from the best to the worst seed."""
     figure, axis = plt.subplots(figsize=(8, 5))
-    for script, (epochs, accuracies) in sorted(runs.items()):
-        line, = axis.plot(epochs, 1 - np.array(accuracies), label=NAMES.get(script, script))
+    for script, seeds in sorted(runs.items()):
+        length = min(len(epochs) for epochs, _ in seeds.values())  # the epochs every seed reached
+        epochs = next(iter(seeds.values()))[0][:length]
+        errors = 1 - np.array([accuracies[:length] for _, accuracies in seeds.values()])
+        label = f"{NAMES.get(script, script)} ({len(seeds)} seed{'s' if len(seeds) > 1 else ''})"
+        line, = axis.plot(epochs, errors.mean(axis=0), label=label)
+        if len(seeds) > 1:
+            axis.fill_between(epochs, errors.min(axis=0), errors.max(axis=0), color=line.get_color(), alpha=0.3,
+                              linewidth=0)
         if script in SLIDES:
             axis.axhline(1 - SLIDES[script], color=line.get_color(), linestyle=":", linewidth=1)
     axis.set_yscale("log")
-    axis.set(title="Quantifying the difference (dotted: the slides' final error)", xlabel="epoch",
-             ylabel="test error (log scale)")
+    axis.set(title="Quantifying the difference: mean over seeds, band from best to worst seed\n"
+                   "(dotted: the slides' final error)", xlabel="epoch", ylabel="test error (log scale)")
     axis.legend()
     return figure
 

@@ -3,6 +3,8 @@
     python benchmarks/talk_benchmark.py --data-dir ../shared/mnist             # 100 epochs each
     python benchmarks/talk_benchmark.py 5_convolutional_net.py --epochs 30
     python benchmarks/talk_benchmark.py --table     # the README's results table, from results/
+    python benchmarks/talk_benchmark.py 3_net.py --seeds 2 3 4 5 --data-dir ../shared/mnist
+    python benchmarks/talk_benchmark.py 3_net.py --seeds 1 --lr 0.5 --data-dir ../shared/mnist
 
 Each script runs as a user would run it (full MNIST, batch 128, its own learning
 rate, a fixed seed). Its output goes to results/<script>.log, its figures to
@@ -10,6 +12,11 @@ results/figures/; its epochs replace its rows in results/trajectories.csv, and
 results/summary.json gets its final and best test accuracy, the epoch where the
 slides' number was first reached, the median seconds per epoch and the peak memory.
 Long: run it in the background.
+
+With --seeds, each (script, seed) runs in a process of its own, without figures, and
+its epochs go to results/seeds.csv (with its seed, and its --lr if given) as soon as it
+finishes, its output to the end of results/seeds.log; a (script, seed, lr) already
+recorded with as many epochs is skipped, so a rerun resumes where the last one stopped.
 """
 import argparse
 import csv
@@ -29,6 +36,7 @@ RESULTS = os.path.join(REPO, "results")
 SCRIPTS = ["2_logistic_regression.py", "3_net.py", "4_modern_net.py", "5_convolutional_net.py"]
 EPOCH_LINE = re.compile(r"^epoch +(\d+) +test accuracy ([\d.]+) +train cost ([\d.]+) +([\d.]+) s$")
 FIELDS = ["script", "epoch", "test_accuracy", "train_cost", "seconds"]
+SEED_FIELDS = ["script", "seed", "lr", "epoch", "test_accuracy", "train_cost", "seconds"]  # lr "": the script's own
 
 
 def machine():
@@ -41,10 +49,10 @@ def machine():
     return f"{os.cpu_count()} cores, {cpu}"
 
 
-def run(script, flags, log_path):
+def run(script, flags, log_path, mode="w"):
     """Run one script, echoing and logging its output; return (epoch rows, peak RSS in MiB, exit status)."""
     rows = []
-    with open(log_path, "w") as log:
+    with open(log_path, mode) as log:
         process = subprocess.Popen([sys.executable, script, *flags], cwd=REPO, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True)
         for line in process.stdout:
@@ -85,13 +93,104 @@ def replace_rows(path, script, rows):
     os.replace(path + ".tmp", path)
 
 
+def read_seeds(path):
+    """{(script, seed, lr): [rows]} from results/seeds.csv (empty if there is none yet)."""
+    runs = {}
+    if os.path.exists(path):
+        with open(path, newline="") as f:
+            for row in csv.DictReader(f):
+                runs.setdefault((row["script"], int(row["seed"]), row["lr"]), []).append(row)
+    return runs
+
+
+def record_seed(path, key, rows):
+    """Put one finished run's epochs in `path`, in place of any earlier run of the same key."""
+    runs = read_seeds(path)
+    runs[key] = [{"seed": key[1], "lr": key[2], **row} for row in rows]
+    with open(path + ".tmp", "w", newline="") as f:
+        writer = csv.DictWriter(f, SEED_FIELDS)
+        writer.writeheader()
+        for key in sorted(runs, key=lambda k: (k[0], k[2], k[1])):
+            writer.writerows(runs[key])
+    os.replace(path + ".tmp", path)
+
+
+def run_seeds(scripts, seeds, epochs, lr, data_dir, path):
+    log_path = os.path.splitext(path)[0] + ".log"
+    for script in scripts:
+        for seed in seeds:
+            key = (script, seed, "" if lr is None else str(lr))
+            if len(read_seeds(path).get(key, [])) == epochs:
+                print(f"skipping {script} seed {seed}{' lr ' + key[2] if lr else ''}: already recorded", flush=True)
+                continue
+            flags = ["--epochs", str(epochs), "--seed", str(seed)] + (["--lr", str(lr)] if lr else [])
+            flags += ["--data-dir", data_dir] if data_dir else []
+            with open(log_path, "a") as log:
+                log.write(f"$ python {script} {' '.join(flags)}\n")
+            rows, _, status = run(script, flags, log_path, mode="a")
+            if status != 0 or len(rows) != epochs:  # a stopped run is not recorded: the next rerun redoes it
+                print(f"{script} seed {seed} stopped after {len(rows)} epochs (exit status {status}); "
+                      "not recorded", flush=True)
+                continue
+            record_seed(path, key, rows)
+            print(f"recorded {script} seed {seed}: {rows[-1]['test_accuracy']:.2%} at epoch {epochs}", flush=True)
+
+
+def seeds_table(path):
+    """Final test accuracy over the recorded seeds of each script, beside the slides' number."""
+    from scipy import stats  # the t distribution: five seeds say little about the sd
+    runs = read_seeds(path)
+    print("| script | slides | final accuracy over seeds: mean ± sd | min–max | one more run: 95 % prediction "
+          "| seeds (epochs) | verdict |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for script in SCRIPTS:
+        # the longest runs at the script's own learning rate: each seed's last epoch
+        lengths = [len(rows) for (s, _, lr), rows in runs.items() if s == script and lr == ""]
+        if not lengths:
+            continue
+        finals = {seed: float(rows[-1]["test_accuracy"]) for (s, seed, lr), rows in runs.items()
+                  if s == script and lr == "" and len(rows) == max(lengths)}
+        values, n = list(finals.values()), len(finals)
+        mean, slides = statistics.mean(values), SLIDES[script]
+        if n < 2:
+            spread, extremes, interval, verdict = f"{mean:.2%} (one seed)", "—", "—", "one seed: no spread yet"
+        else:
+            sd = statistics.stdev(values)
+            half = stats.t.ppf(0.975, n - 1) * sd * (1 + 1 / n) ** 0.5
+            spread, extremes = f"{mean:.2%} ± {sd:.2%}", f"{min(values):.2%}–{max(values):.2%}"
+            interval = f"{mean - half:.2%}–{mean + half:.2%}"
+            # the slides give one decimal: their run ended within 0.05 % of their number
+            beyond = "above" if slides - 0.0005 > max(values) else "below" if slides + 0.0005 < min(values) else ""
+            verdict = f"within the spread{f', but {beyond} all {n} seeds' if beyond else ''}" \
+                if abs(slides - mean) <= half + 0.0005 else \
+                f"outside the spread: the slides {abs(slides - mean) * 100:.2f} points " \
+                f"{'above' if slides > mean else 'below'} the mean ({abs(slides - mean) / sd:.0f} sd)"
+        seeds = ", ".join(str(seed) for seed in sorted(finals))
+        print(f"| `{script}` | {slides:.1%} | {spread} | {extremes} | {interval} | {n}: {seeds} ({max(lengths)}) "
+              f"| {verdict} |")
+    print("\nverdict: within the spread when the slides' number, ± 0.05 % for its rounding, meets the 95 % "
+          "prediction interval of one more run, mean ± t(0.975, n−1)·sd·√(1 + 1/n) over the n seeds.")
+    experiments = {key: rows for key, rows in runs.items() if key[2]}
+    if experiments:
+        print("\n| experiment: command | final accuracy | best on the test set (optimistic), at epoch "
+              "| final train cost | epoch where the slides' number was first reached |")
+        print("| --- | --- | --- | --- | --- |")
+    for (script, seed, lr), rows in sorted(experiments.items()):
+        reached = next((r["epoch"] for r in rows if float(r["test_accuracy"]) >= SLIDES[script]), None)
+        best = max(rows, key=lambda r: float(r["test_accuracy"]))
+        print(f"| `python {script} --epochs {len(rows)} --seed {seed} --lr {lr}` | "
+              f"{float(rows[-1]['test_accuracy']):.2%} | {float(best['test_accuracy']):.2%}, {best['epoch']} "
+              f"| {rows[-1]['train_cost']} | {reached or 'not reached'} |")
+
+
 def table():
     """The README's results table, from results/summary.json and results/speed.json."""
     with open(os.path.join(RESULTS, "summary.json")) as f:
         summary = json.load(f)
     speed_path = os.path.join(RESULTS, "speed.json")
     speed = json.load(open(speed_path))["scripts"] if os.path.exists(speed_path) else {}
-    print("| script | slides | measured: final (best, at epoch) | epochs, seed | slides' number first reached "
+    print("| script | slides | measured: final (best on the test set, optimistic; at epoch) | epochs, seed "
+          "| slides' number first reached "
           "| s/epoch in this run | s/epoch: Theano / PyTorch (ratio) | peak memory |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for script in SCRIPTS:
@@ -113,14 +212,27 @@ def main():
     parser.add_argument("--epochs", type=int, default=100, help="default: %(default)s, as in the talk")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--data-dir", help="folder with the MNIST files (default: as load.py finds them)")
-    parser.add_argument("--table", action="store_true", help="only print the README's results table")
+    parser.add_argument("--seeds", type=int, nargs="+", metavar="SEED",
+                        help="run each script once per seed, into results/seeds.csv (see above)")
+    parser.add_argument("--lr", type=float, help="with --seeds: this learning rate, not the script's own")
+    parser.add_argument("--seeds-file", metavar="PATH", default=os.path.join(RESULTS, "seeds.csv"),
+                        help="where --seeds records its runs, their output beside it in .log "
+                             "(default: results/seeds.csv)")
+    parser.add_argument("--table", action="store_true",
+                        help="only print the README's results tables (seed 1, then over the seeds)")
     args = parser.parse_args()
+    if args.lr is not None and not args.seeds:
+        parser.error("--lr needs --seeds: the main runs are at the talk's settings")
     for script in args.scripts:
         if script not in SCRIPTS:
             parser.error(f"{script} is not one of {', '.join(SCRIPTS)}")
     if args.table:
-        return table()
+        table()
+        print()
+        return seeds_table(args.seeds_file)
     os.makedirs(RESULTS, exist_ok=True)
+    if args.seeds:
+        return run_seeds(args.scripts or SCRIPTS, args.seeds, args.epochs, args.lr, args.data_dir, args.seeds_file)
     summary_path = os.path.join(RESULTS, "summary.json")
     for script in args.scripts or SCRIPTS:
         flags = ["--epochs", str(args.epochs), "--seed", str(args.seed), "--figures", "results/figures"]  # the scripts run in REPO
