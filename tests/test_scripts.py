@@ -212,15 +212,16 @@ def test_theano_defaults_yield_to_the_users_choices(tmp_path):
     assert config(THEANORC=str(rc))[:3] == ["float16", "-lm", "False"]
 
 
-# Real MNIST: only a working model reaches these. Each threshold sits below what this
-# project's machine measured for the same flags (in brackets), with a margin; an
-# untrained or broken model stays near 0.10.
+# Real MNIST: only a working model reaches these; an untrained or broken model stays
+# near 0.10. Each threshold is the mean minus 6 standard deviations over seeds 1-5 on
+# this project's machine (results/test_margins.log), rounded down: float32 sums taken
+# in another order on another CPU move the last digits, never by that much.
 SUBSET = ["--ntrain", "10000", "--ntest", "2000"]
 REAL_RUNS = {
-    "2_logistic_regression.py": (["--epochs", "10", *SUBSET], 0.84),  # [0.862]
-    "3_net.py": (["--epochs", "3", "--batch-size", "16", *SUBSET], 0.80),  # [0.848]
-    "4_modern_net.py": (["--epochs", "3", *SUBSET], 0.86),  # [0.891]
-    "5_convolutional_net.py": (["--epochs", "2", "--batch-size", "32", *SUBSET], 0.80),  # [0.915]
+    "2_logistic_regression.py": (["--epochs", "10", *SUBSET], 0.85),  # 0.8604 ± 0.0011
+    "3_net.py": (["--epochs", "3", "--batch-size", "16", *SUBSET], 0.83),  # 0.8486 ± 0.0017
+    "4_modern_net.py": (["--epochs", "3", *SUBSET], 0.86),  # 0.8898 ± 0.0042
+    "5_convolutional_net.py": (["--epochs", "2", "--batch-size", "32", *SUBSET], 0.82),  # 0.9046 ± 0.0133
 }
 
 
@@ -235,7 +236,8 @@ def test_script_reaches_real_mnist_accuracy(script, real_mnist):
 def test_logistic_regression_one_epoch_on_5000_real_images(real_mnist):
     result = run_script("2_logistic_regression.py", "--data-dir", real_mnist, "--epochs", "1", "--ntrain", "5000")
     assert_clean_exit(result)
-    assert epochs(result.stdout)[0][1] > 0.80
+    # seeds 1-5 here: 0.8015 0.7997 0.8031 0.7984 0.8020 (0.8009 ± 0.0019); 6 sd below: 0.78
+    assert epochs(result.stdout)[0][1] > 0.78
 
 
 def test_a_terminal_sees_compilation_and_a_progress_bar(synthetic_mnist):
