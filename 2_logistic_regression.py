@@ -59,8 +59,8 @@ predict = theano.function(inputs=[X], outputs=y_pred, allow_input_downcast=True)
 
 
 # %%
-def test_accuracy():
-    return np.mean(np.argmax(teY, axis=1) == predict(teX))
+def accuracy(X, Y):
+    return np.mean(np.argmax(Y, axis=1) == predict(X))
 
 
 # %% [markdown]
@@ -70,7 +70,7 @@ def test_accuracy():
 # %%
 # train on mini-batches of 128 examples
 batches = list(zip(range(0, len(trX), args.batch_size), range(args.batch_size, len(trX), args.batch_size)))
-with run.training([w], test_accuracy):
+with run.training([w], accuracy):
     for epoch in range(args.epochs):
         costs = run.progress(train(trX[start:end], trY[start:end]) for start, end in batches)
-        run.report(costs, test_accuracy())
+        run.report(costs, accuracy(teX, teY))

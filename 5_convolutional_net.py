@@ -126,8 +126,8 @@ def responses():
 
 
 # %%
-def test_accuracy():
-    return np.mean(np.argmax(teY, axis=1) == predict(teX))
+def accuracy(X, Y):
+    return np.mean(np.argmax(Y, axis=1) == predict(X))
 
 
 # %% [markdown]
@@ -136,7 +136,7 @@ def test_accuracy():
 
 # %%
 batches = list(zip(range(0, len(trX), args.batch_size), range(args.batch_size, len(trX), args.batch_size)))
-with run.training(params, test_accuracy, responses):
+with run.training(params, accuracy, responses):
     for epoch in range(args.epochs):
         costs = run.progress(train(trX[start:end], trY[start:end]) for start, end in batches)
-        run.report(costs, test_accuracy())
+        run.report(costs, accuracy(teX, teY))

@@ -30,7 +30,8 @@ def draw(run, params, responses=None):
     stem = os.path.splitext(run.script)[0]
     first = params[0].get_value()
     slides = run.slides_accuracy if run.args.dataset == "mnist" else None
-    named = {stem + "_learning_curve.png": learning_curve(run.accuracies, run.costs, run.script, slides)}
+    named = {stem + "_learning_curve.png": learning_curve(run.accuracies, run.costs, run.script, slides,
+                                                          run.validation_accuracies)}
     if first.shape == (784, 10):
         named[stem + "_weights.png"] = digit_weights(first)
     elif first.ndim == 2:
@@ -73,15 +74,23 @@ def _image(axis, picture, title=None, cmap="RdBu_r"):
         axis.set_title(title)
 
 
-def learning_curve(accuracies, costs, script, slides=None):
+def learning_curve(accuracies, costs, script, slides=None, validation=()):
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5), constrained_layout=True)
     epochs = np.arange(1, len(accuracies) + 1)
-    left.plot(epochs, accuracies, marker="." if len(epochs) < 30 else None)
+    marker = "." if len(epochs) < 30 else None
+    left.plot(epochs, accuracies, marker=marker, label="test")
+    if len(validation):
+        chosen = int(np.argmax(validation))
+        left.plot(epochs, validation, marker=marker, color="tab:green", label="validation")
+        left.axvline(chosen + 1, color="tab:green", linestyle=":",
+                     label=f"chosen by validation: epoch {chosen + 1}, test {accuracies[chosen]:.2%}")
     if slides is not None:
         left.axhline(slides, color="grey", linestyle="--", label=f"slides: {slides:.1%}")
-        left.legend(loc="lower right")
-    left.set(title="test accuracy", xlabel="epoch", ylabel="share of test images right")
-    right.plot(epochs, costs, color="tab:orange", marker="." if len(epochs) < 30 else None)
+    if slides is not None or len(validation):
+        left.legend(loc="lower right", fontsize="small")
+    which = "validation and test" if len(validation) else "test"
+    left.set(title=f"{which} accuracy", xlabel="epoch", ylabel="share of images right")
+    right.plot(epochs, costs, color="tab:orange", marker=marker)
     right.set(title="mean training cost", xlabel="epoch", ylabel="cross-entropy")
     for axis in (left, right):
         axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))

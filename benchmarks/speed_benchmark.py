@@ -36,7 +36,7 @@ SHORT_RUN = ["--epochs", "1", "--ntrain", "1280", "--ntest", "500"]
 
 def epoch_seconds(command):
     result = subprocess.run([sys.executable, *command], cwd=REPO, capture_output=True, text=True)
-    seconds = [float(m.group(4)) for m in map(EPOCH_LINE.match, result.stdout.splitlines()) if m]
+    seconds = [float(m["seconds"]) for m in map(EPOCH_LINE.match, result.stdout.splitlines()) if m]
     if result.returncode != 0 or not seconds:
         sys.exit(f"{' '.join(command)} failed (exit status {result.returncode}):\n{result.stdout}{result.stderr}")
     return seconds

@@ -5,6 +5,7 @@
     python benchmarks/talk_benchmark.py --table     # the README's results table, from results/
     python benchmarks/talk_benchmark.py 3_net.py --seeds 2 3 4 5 --data-dir ../shared/mnist
     python benchmarks/talk_benchmark.py 3_net.py --seeds 1 --lr 0.5 --data-dir ../shared/mnist
+    python benchmarks/talk_benchmark.py 4_modern_net.py --seeds 1 --validation 10000 --data-dir ../shared/mnist
 
 Each script runs as a user would run it (full MNIST, batch 128, its own learning
 rate, a fixed seed). Its output goes to results/<script>.log, its figures to
@@ -17,6 +18,8 @@ With --seeds, each (script, seed) runs in a process of its own, without figures,
 its epochs go to results/seeds.csv (with its seed, and its --lr if given) as soon as it
 finishes, its output to the end of results/seeds.log; a (script, seed, lr) already
 recorded with as many epochs is skipped, so a rerun resumes where the last one stopped.
+With --validation N as well, the scripts train on all but the last N training images
+and report the accuracy on those too; the runs go to results/validation_N.csv.
 """
 import argparse
 import csv
@@ -34,9 +37,12 @@ sys.path.insert(0, REPO)
 from figures import SLIDES  # noqa: E402  the slides' accuracy of each script
 RESULTS = os.path.join(REPO, "results")
 SCRIPTS = ["2_logistic_regression.py", "3_net.py", "4_modern_net.py", "5_convolutional_net.py"]
-EPOCH_LINE = re.compile(r"^epoch +(\d+) +test accuracy ([\d.]+) +train cost ([\d.]+) +([\d.]+) s$")
+EPOCH_LINE = re.compile(r"^epoch +(?P<epoch>\d+) +test accuracy (?P<accuracy>[\d.]+) +"
+                        r"(?:validation accuracy (?P<validation>[\d.]+) +)?"
+                        r"train cost (?P<cost>[\d.]+) +(?P<seconds>[\d.]+) s$")
 FIELDS = ["script", "epoch", "test_accuracy", "train_cost", "seconds"]
 SEED_FIELDS = ["script", "seed", "lr", "epoch", "test_accuracy", "train_cost", "seconds"]  # lr "": the script's own
+VALIDATION_FIELDS = SEED_FIELDS + ["validation_accuracy"]
 
 
 def machine():
@@ -61,9 +67,10 @@ def run(script, flags, log_path, mode="w"):
             print(line, end="", flush=True)
             match = EPOCH_LINE.match(line.rstrip("\n"))
             if match:
-                epoch, accuracy, cost, seconds = match.groups()
-                rows.append({"script": script, "epoch": int(epoch), "test_accuracy": float(accuracy),
-                             "train_cost": float(cost), "seconds": float(seconds)})
+                rows.append({"script": script, "epoch": int(match["epoch"]), "test_accuracy": float(match["accuracy"]),
+                             "train_cost": float(match["cost"]), "seconds": float(match["seconds"])})
+                if match["validation"]:
+                    rows[-1]["validation_accuracy"] = float(match["validation"])
         _, status, usage = os.wait4(process.pid, 0)  # this child's own peak memory
         process.returncode = os.waitstatus_to_exitcode(status)
     return rows, usage.ru_maxrss / 1024, process.returncode
@@ -108,15 +115,16 @@ def record_seed(path, key, rows):
     runs = read_seeds(path)
     runs[key] = [{"seed": key[1], "lr": key[2], **row} for row in rows]
     with open(path + ".tmp", "w", newline="") as f:
-        writer = csv.DictWriter(f, SEED_FIELDS)
+        writer = csv.DictWriter(f, VALIDATION_FIELDS if "validation_accuracy" in rows[0] else SEED_FIELDS)
         writer.writeheader()
         for key in sorted(runs, key=lambda k: (k[0], k[2], k[1])):
             writer.writerows(runs[key])
     os.replace(path + ".tmp", path)
 
 
-def run_seeds(scripts, seeds, epochs, lr, data_dir, path):
+def run_seeds(scripts, seeds, epochs, lr, validation, data_dir, path):
     log_path = os.path.splitext(path)[0] + ".log"
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     for script in scripts:
         for seed in seeds:
             key = (script, seed, "" if lr is None else str(lr))
@@ -124,6 +132,7 @@ def run_seeds(scripts, seeds, epochs, lr, data_dir, path):
                 print(f"skipping {script} seed {seed}{' lr ' + key[2] if lr else ''}: already recorded", flush=True)
                 continue
             flags = ["--epochs", str(epochs), "--seed", str(seed)] + (["--lr", str(lr)] if lr else [])
+            flags += ["--validation", str(validation)] if validation else []
             flags += ["--data-dir", data_dir] if data_dir else []
             with open(log_path, "a") as log:
                 log.write(f"$ python {script} {' '.join(flags)}\n")
@@ -183,6 +192,21 @@ def seeds_table(path):
               f"| {rows[-1]['train_cost']} | {reached or 'not reached'} |")
 
 
+def validation_table(path):
+    """Each run with --validation: test accuracy at the end, at the epoch chosen by
+    validation accuracy, and at the epoch chosen by the test set itself."""
+    held_out = re.search(r"validation_(\d+)", path)[1]
+    print(f"| `--validation {held_out}`: script, seed | final | at the epoch chosen by validation accuracy "
+          "| best on the test set (optimistic), at epoch |")
+    print("| --- | --- | --- | --- |")
+    for (script, seed, lr), rows in sorted(read_seeds(path).items()):
+        chosen = max(rows, key=lambda r: float(r["validation_accuracy"]))  # the first of equals, as the scripts
+        best = max(rows, key=lambda r: float(r["test_accuracy"]))
+        print(f"| `{script}{' --lr ' + lr if lr else ''}`, {seed} | {float(rows[-1]['test_accuracy']):.2%} "
+              f"| {float(chosen['test_accuracy']):.2%} (epoch {chosen['epoch']}, validation "
+              f"{float(chosen['validation_accuracy']):.2%}) | {float(best['test_accuracy']):.2%}, {best['epoch']} |")
+
+
 def table():
     """The README's results table, from results/summary.json and results/speed.json."""
     with open(os.path.join(RESULTS, "summary.json")) as f:
@@ -215,24 +239,37 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", metavar="SEED",
                         help="run each script once per seed, into results/seeds.csv (see above)")
     parser.add_argument("--lr", type=float, help="with --seeds: this learning rate, not the script's own")
-    parser.add_argument("--seeds-file", metavar="PATH", default=os.path.join(RESULTS, "seeds.csv"),
+    parser.add_argument("--validation", type=int, default=0, metavar="N",
+                        help="with --seeds: hold out the last N training images and record the validation "
+                             "accuracy of each epoch too, into results/validation_N.csv")
+    parser.add_argument("--seeds-file", metavar="PATH",
                         help="where --seeds records its runs, their output beside it in .log "
-                             "(default: results/seeds.csv)")
+                             "(default: results/seeds.csv, or results/validation_N.csv)")
     parser.add_argument("--table", action="store_true",
-                        help="only print the README's results tables (seed 1, then over the seeds)")
+                        help="only print the README's results tables (seed 1, over the seeds, with --validation)")
     args = parser.parse_args()
-    if args.lr is not None and not args.seeds:
-        parser.error("--lr needs --seeds: the main runs are at the talk's settings")
+    if (args.lr is not None or args.validation) and not args.seeds:
+        parser.error("--lr and --validation need --seeds: the main runs are at the talk's settings")
     for script in args.scripts:
         if script not in SCRIPTS:
             parser.error(f"{script} is not one of {', '.join(SCRIPTS)}")
     if args.table:
         table()
         print()
-        return seeds_table(args.seeds_file)
+        seeds_file = args.seeds_file or os.path.join(RESULTS, "seeds.csv")
+        seeds_table(seeds_file)
+        folder = os.path.dirname(os.path.abspath(seeds_file))  # and the --validation runs beside it
+        for name in sorted(os.listdir(folder)):
+            if re.fullmatch(r"validation_\d+\.csv", name):
+                print()
+                validation_table(os.path.join(folder, name))
+        return
     os.makedirs(RESULTS, exist_ok=True)
     if args.seeds:
-        return run_seeds(args.scripts or SCRIPTS, args.seeds, args.epochs, args.lr, args.data_dir, args.seeds_file)
+        path = args.seeds_file or os.path.join(RESULTS, f"validation_{args.validation}.csv" if args.validation
+                                               else "seeds.csv")
+        return run_seeds(args.scripts or SCRIPTS, args.seeds, args.epochs, args.lr, args.validation, args.data_dir,
+                         path)
     summary_path = os.path.join(RESULTS, "summary.json")
     for script in args.scripts or SCRIPTS:
         flags = ["--epochs", str(args.epochs), "--seed", str(args.seed), "--figures", "results/figures"]  # the scripts run in REPO

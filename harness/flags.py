@@ -88,7 +88,7 @@ def parse_args(doc, flags="", **defaults):
     notebook) the command line, which wins. Which flags, the keys of `defaults` choose:
 
     epochs, lr, seed, batch_size -- those flags, with that default;
-    data=True -- --ntrain, --ntest, --dataset, --data-dir;
+    data=True -- --ntrain, --ntest, --validation, --dataset, --data-dir;
     model=True -- --save-model, --load-model;
     figures=True -- --figures;
     any other key -- a flag of the script's own, given as (default, help): a whole
@@ -112,6 +112,10 @@ def parse_args(doc, flags="", **defaults):
                             help="use the first N training images, e.g. 5000 for a quick run (default: all)")
         parser.add_argument("--ntest", type=_count(1),
                             help="test on the first N test images (default: all)")
+        parser.add_argument("--validation", type=_count(0), default=0, metavar="N",
+                            help="hold out the last N training images to pick an epoch without looking at the "
+                                 "test set: each epoch reports their accuracy too, and the summary the test "
+                                 "accuracy at the epoch where it was best (default: 0, as in the talk)")
         parser.add_argument("--dataset", choices=["mnist", "fashion"], default="mnist",
                             help="MNIST digits, or Fashion-MNIST clothes in the same format (default: mnist)")
         parser.add_argument("--data-dir", metavar="DIR",

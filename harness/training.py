@@ -10,6 +10,7 @@ from harness import machine
 from harness.flags import in_notebook, parse_args
 from harness.model_file import load_params, save_params, save_params_elsewhere
 from harness.progress import Compiling, epoch_bar
+from harness.theano_defaults import SettingsError
 
 
 class Run:
@@ -21,24 +22,35 @@ class Run:
         self.slides_accuracy = slides_accuracy
         self.script = "notebook" if in_notebook() else os.path.basename(sys.argv[0])
         machine.check(self.script)
-        self.accuracies, self.costs = [], []
+        self.accuracies, self.costs, self.validation_accuracies = [], [], []
         self.compiling = Compiling()
         np.random.seed(self.args.seed)
 
     def mnist(self):
-        """The data as the talk's load.mnist gives it, for this run's flags."""
+        """The data as the talk's load.mnist gives it, for this run's flags; with
+        --validation N, less the last N training images, which this run keeps."""
         a = self.args
         trX, teX, trY, teY = load.mnist(a.ntrain, a.ntest, onehot=True, data_dir=a.data_dir, dataset=a.dataset)
+        kept = len(trX) - a.validation
+        if kept < a.batch_size:
+            raise SettingsError(f"--validation {a.validation} leaves {max(kept, 0)} of the {len(trX)} training "
+                                f"images, less than one batch of {a.batch_size}. Hold out fewer, e.g. "
+                                f"--validation {len(trX) // 6}.")
+        trX, trY, self.validation_set = trX[:kept], trY[:kept], (trX[kept:], trY[kept:])
+        self.test_set = (teX, teY)
+        held_out = f" (and {a.validation} held out for validation)" if a.validation else ""
         print(f"{self.script}: {a.epochs} epochs, batch {a.batch_size}, lr {a.lr}, seed {a.seed}; "
-              f"{len(trX)} training and {len(teX)} test images of {a.dataset}", flush=True)
+              f"{len(trX)} training{held_out} and {len(teX)} test images of {a.dataset}", flush=True)
         self.batches = len(range(a.batch_size, len(trX), a.batch_size))  # as the talk's zip(range, range) gives
         self.compiling.start()  # what the script does next
         return trX, teX, trY, teY
 
-    def training(self, params, test_accuracy, responses=None):
-        """The block the training loop runs in; see _Training. `responses()`, if given,
-        returns the conv blocks' responses to a test digit, for --figures."""
-        return _Training(self, params, test_accuracy, responses)
+    def training(self, params, accuracy, responses=None):
+        """The block the training loop runs in; see _Training. `accuracy(X, Y)` is the
+        script's own measure, used for --validation and --epochs 0. `responses()`, if
+        given, returns the conv blocks' responses to a test digit, for --figures."""
+        self.accuracy = accuracy
+        return _Training(self, params, responses)
 
     def progress(self, costs):
         """The training costs of one epoch, from the loop that computes them; at a
@@ -47,19 +59,28 @@ class Run:
 
     def report(self, costs, accuracy):
         """One line for the epoch that just ended."""
+        validation = ""
+        if self.args.validation:
+            self.validation_accuracies.append(float(self.accuracy(*self.validation_set)))
+            validation = f"validation accuracy {self.validation_accuracies[-1]:.4f}  "
         now = time.time()
         self.accuracies.append(float(accuracy))
         self.costs.append(float(np.mean(costs)))
-        print(f"epoch {len(self.accuracies):3d}  test accuracy {accuracy:.4f}  "
+        print(f"epoch {len(self.accuracies):3d}  test accuracy {accuracy:.4f}  {validation}"
               f"train cost {self.costs[-1]:.4f}  {now - self._epoch_start:7.2f} s", flush=True)
         self._epoch_start = now
 
     def _summary(self, seconds):
         if not self.accuracies:
             return f"no epoch finished ({seconds:.0f} s)"
-        best = int(np.argmax(self.accuracies))
-        summary = (f"{len(self.accuracies)} epochs in {seconds:.0f} s: test accuracy {self.accuracies[-1]:.4f} "
-                   f"(best {self.accuracies[best]:.4f} at epoch {best + 1})")
+        summary = f"{len(self.accuracies)} epochs in {seconds:.0f} s: test accuracy {self.accuracies[-1]:.4f} at the end"
+        if self.validation_accuracies:
+            chosen = int(np.argmax(self.validation_accuracies))
+            summary += (f", {self.accuracies[chosen]:.4f} at epoch {chosen + 1} "
+                        f"(chosen by validation accuracy, {self.validation_accuracies[chosen]:.4f})")
+        else:  # chosen by looking at the test set itself, so it flatters
+            best = int(np.argmax(self.accuracies))
+            summary += f" ({self.accuracies[best]:.4f} at epoch {best + 1}, the best on the test set: optimistic)"
         if self.args.dataset == "mnist":
             summary += f"; the slides report {self.slides_accuracy:.3f} after 100 epochs of all 60000 images"
         return summary
@@ -70,8 +91,8 @@ class _Training:
     writes --save-model and --figures. Ctrl-C then ends the script with status 130,
     weights that went elsewhere than --save-model with status 1."""
 
-    def __init__(self, run, params, test_accuracy, responses):
-        self.run, self.params, self.test_accuracy, self.responses = run, params, test_accuracy, responses
+    def __init__(self, run, params, responses):
+        self.run, self.params, self.responses = run, params, responses
 
     def __enter__(self):
         self.run.compiling.done()
@@ -89,7 +110,7 @@ class _Training:
             print(f"\nStopped by Ctrl-C during epoch {len(run.accuracies) + 1}; "
                   "keeping what was learned so far.", flush=True)
         if args.epochs == 0:
-            print(f"{run.script}: evaluation only: test accuracy {self.test_accuracy():.4f}", flush=True)
+            print(f"{run.script}: evaluation only: test accuracy {run.accuracy(*run.test_set):.4f}", flush=True)
         else:
             print(f"{run.script}: {run._summary(time.time() - self.start)}", flush=True)
         saved = not args.save_model or self.save()

@@ -1,0 +1,69 @@
+"""--validation N: the last N training images held out to pick an epoch without the test set."""
+import csv
+import os
+import re
+import subprocess
+import sys
+
+from test_scripts import REPO, assert_clean_exit, epochs, png_size, run_script
+
+# An epoch line with --validation: the talk's test accuracy, then the held-out images'.
+VALIDATION_LINE = re.compile(r"^epoch +(\d+) +test accuracy ([\d.]+) +validation accuracy ([\d.]+) +"
+                             r"train cost ([\d.]+) +[\d.]+ s$", re.M)
+
+
+def test_validation_images_are_held_out_of_training(synthetic_mnist, tmp_path):
+    data = ["2_logistic_regression.py", "--data-dir", synthetic_mnist, "--epochs", "6"]
+    held_out = run_script(*data, "--validation", "500", "--figures", str(tmp_path))
+    assert_clean_exit(held_out)
+    assert "1500 training (and 500 held out for validation) and 500 test images" in held_out.stdout
+    lines = [(int(e), float(t), float(v), float(c)) for e, t, v, c in VALIDATION_LINE.findall(held_out.stdout)]
+    assert [e for e, _, _, _ in lines] == list(range(1, 7)), held_out.stdout
+
+    # trained on exactly the first 1500 images: the same run as --ntrain 1500, epoch for epoch
+    first = run_script(*data, "--ntrain", "1500")
+    assert_clean_exit(first)
+    assert [(e, t, c) for e, t, _, c in lines] == epochs(first.stdout)
+
+    # the summary gives the test accuracy at the epoch of the best validation accuracy (the first of equals)
+    chosen = max(lines, key=lambda line: (line[2], -line[0]))
+    assert (f"test accuracy {lines[-1][1]:.4f} at the end, {chosen[1]:.4f} at epoch {chosen[0]} "
+            f"(chosen by validation accuracy, {chosen[2]:.4f})") in held_out.stdout
+    assert "best on the test set" not in held_out.stdout  # the optimistic figure is for runs without
+    assert "the best on the test set: optimistic" in first.stdout
+    width, height = png_size(tmp_path / "2_logistic_regression_learning_curve.png")
+    assert width > 500 and height > 150
+
+
+def test_holding_out_too_many_images_is_a_clear_error(synthetic_mnist):
+    result = run_script("3_net.py", "--data-dir", synthetic_mnist, "--validation", "1950")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    message = result.stderr.strip()
+    assert len(message.splitlines()) == 1, message  # one paragraph
+    assert "--validation 1950 leaves 50 of the 2000 training images, less than one batch of 128" in message
+    assert "--validation 333" in message  # the fix, with a number that works
+    assert not epochs(result.stdout)
+
+
+def test_benchmark_records_validation_runs_and_tables_them(synthetic_mnist, tmp_path):
+    path = tmp_path / "validation_400.csv"
+    run = subprocess.run([sys.executable, "benchmarks/talk_benchmark.py", "2_logistic_regression.py", "--seeds", "3",
+                          "--epochs", "4", "--validation", "400", "--data-dir", synthetic_mnist,
+                          "--seeds-file", str(path)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    printed = VALIDATION_LINE.findall(run.stdout)
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["epoch"], r["test_accuracy"], r["validation_accuracy"]) for r in rows] == \
+           [(e, str(float(t)), str(float(v))) for e, t, v, _ in printed]
+    assert len(rows) == 4 and {r["seed"] for r in rows} == {"3"}
+
+    table = subprocess.run([sys.executable, "benchmarks/talk_benchmark.py", "--table", "--seeds-file",
+                            str(tmp_path / "seeds.csv")], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert table.returncode == 0, table.stderr
+    chosen = max(rows, key=lambda r: (float(r["validation_accuracy"]), -int(r["epoch"])))
+    row = next(line for line in table.stdout.splitlines() if line.startswith("| `2_logistic_regression.py`, 3 |"))
+    assert f"| {float(chosen['test_accuracy']):.2%} (epoch {chosen['epoch']}, validation " in row
+    assert "`--validation 400`" in table.stdout
+    assert os.path.exists(tmp_path / "validation_400.log")
