@@ -81,7 +81,7 @@ def learning_curve(accuracies, costs, script, slides=None, validation=()):
     left.plot(epochs, accuracies, marker=marker, label="test")
     if len(validation):
         chosen = int(np.argmax(validation))
-        left.plot(epochs, validation, marker=marker, color="tab:green", label="validation")
+        left.plot(epochs[:len(validation)], validation, marker=marker, color="tab:green", label="validation")
         left.axvline(chosen + 1, color="tab:green", linestyle=":",
                      label=f"chosen by validation: epoch {chosen + 1}, test {accuracies[chosen]:.2%}")
     if slides is not None:

@@ -59,14 +59,14 @@ class Run:
 
     def report(self, costs, accuracy):
         """One line for the epoch that just ended."""
-        validation = ""
-        if self.args.validation:
-            self.validation_accuracies.append(float(self.accuracy(*self.validation_set)))
-            validation = f"validation accuracy {self.validation_accuracies[-1]:.4f}  "
+        validation = self.accuracy(*self.validation_set) if self.args.validation else None
         now = time.time()
         self.accuracies.append(float(accuracy))
         self.costs.append(float(np.mean(costs)))
-        print(f"epoch {len(self.accuracies):3d}  test accuracy {accuracy:.4f}  {validation}"
+        if validation is not None:  # last: never an epoch with a validation but no test accuracy
+            self.validation_accuracies.append(float(validation))
+        shown = "" if validation is None else f"validation accuracy {validation:.4f}  "
+        print(f"epoch {len(self.accuracies):3d}  test accuracy {accuracy:.4f}  {shown}"
               f"train cost {self.costs[-1]:.4f}  {now - self._epoch_start:7.2f} s", flush=True)
         self._epoch_start = now
 
