@@ -5,6 +5,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from test_scripts import REPO, assert_clean_exit, epochs, png_size, run_script
 
 # An epoch line with --validation: the talk's test accuracy, then the held-out images'.
@@ -33,6 +35,17 @@ def test_validation_images_are_held_out_of_training(synthetic_mnist, tmp_path):
     assert "the best on the test set: optimistic" in first.stdout
     width, height = png_size(tmp_path / "2_logistic_regression_learning_curve.png")
     assert width > 500 and height > 150
+
+
+@pytest.mark.parametrize("script", ["3_net.py", "4_modern_net.py", "5_convolutional_net.py"])
+def test_every_script_reports_validation_accuracy(script, synthetic_mnist):
+    result = run_script(script, "--data-dir", synthetic_mnist, "--epochs", "2", "--ntrain", "640",
+                        "--validation", "128", "--ntest", "100", "--batch-size", "32")
+    assert_clean_exit(result)
+    lines = VALIDATION_LINE.findall(result.stdout)
+    assert [e for e, _, _, _ in lines] == ["1", "2"], result.stdout
+    assert "512 training (and 128 held out for validation)" in result.stdout
+    assert "(chosen by validation accuracy, " in result.stdout
 
 
 def test_holding_out_too_many_images_is_a_clear_error(synthetic_mnist):
