@@ -17,7 +17,8 @@ Long: run it in the background.
 With --seeds, each (script, seed) runs in a process of its own, without figures, and
 its epochs go to results/seeds.csv (with its seed, and its --lr if given) as soon as it
 finishes, its output to the end of results/seeds.log; a (script, seed, lr) already
-recorded with as many epochs is skipped, so a rerun resumes where the last one stopped.
+recorded with as many epochs is skipped, so a rerun goes on with the runs not yet
+recorded (a run that was stopped starts again).
 With --validation N as well, the scripts train on all but the last N training images
 and report the accuracy on those too; the runs go to results/validation_N.csv.
 """
