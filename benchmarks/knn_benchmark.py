@@ -23,7 +23,7 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "benchmarks"))
-from talk_benchmark import machine  # noqa: E402
+from cpu import machine  # noqa: E402
 SUMMARY = re.compile(r"^knn\.py: test accuracy ([\d.]+) .* in ([\d.]+) s", re.M)
 
 

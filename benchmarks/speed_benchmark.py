@@ -20,7 +20,6 @@ its PyTorch twin. Medians over the rounds, into results/startup.json.
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,7 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "benchmarks"))
+from cpu import machine  # noqa: E402
 from talk_benchmark import EPOCH_LINE  # noqa: E402
 SCRIPTS = {"2_logistic_regression.py": 3, "3_net.py": 3, "4_modern_net.py": 3, "5_convolutional_net.py": 1}
 SHORT_RUN = ["--epochs", "1", "--ntrain", "1280", "--ntest", "500"]
@@ -80,8 +80,8 @@ def startup(scripts, rounds, data):
                 times[script]["torch"].append(whole_process(["benchmarks/torch_reference.py", script, *SHORT_RUN,
                                                              *data]))
         print(f"round {round_} done", file=sys.stderr, flush=True)
-    report = {"machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}",
-              "flags": " ".join(SHORT_RUN), "rounds": rounds, "date": time.strftime("%Y-%m-%d %H:%M"), "scripts": {}}
+    report = {"machine": machine(), "flags": " ".join(SHORT_RUN), "rounds": rounds,
+              "date": time.strftime("%Y-%m-%d %H:%M"), "scripts": {}}
     print(f"{'script':<24} {'first, alone':>12} {'first, in order':>15} {'later':>6} {'PyTorch':>8} {'later/PyTorch':>13}"
           f"   (whole process, s; to the first epoch line in brackets)")
     for script, measured in times.items():
@@ -124,7 +124,7 @@ def main():
                 print(f"round {round_}: {script} done", file=sys.stderr, flush=True)
     print(f"{'script':<24} {'Theano s/epoch':>14} {'PyTorch s/epoch':>15} {'ratio':>6}")
     path = os.path.join(REPO, "results", "speed.json")
-    report = {"machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}", "scripts": {}}
+    report = {"scripts": {}}
     if os.path.exists(path):  # keep the scripts this run did not measure
         with open(path) as f:
             report = json.load(f)
@@ -132,7 +132,8 @@ def main():
         theano, reference = statistics.median(measured["theano"]), statistics.median(measured["torch"])
         report["scripts"][script] = {"theano_seconds_per_epoch": theano, "torch_seconds_per_epoch": reference,
                                      "ratio": round(theano / reference, 2), "epochs_timed": len(measured["theano"]),
-                                     "rounds": args.rounds, "date": time.strftime("%Y-%m-%d %H:%M")}
+                                     "rounds": args.rounds, "date": time.strftime("%Y-%m-%d %H:%M"),
+                                     "machine": machine()}
         print(f"{script:<24} {theano:>14.2f} {reference:>15.2f} {theano / reference:>6.2f}")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:

@@ -32,6 +32,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 import harness  # noqa: E402  before theano: sets this project's Theano defaults
 import load  # noqa: E402
+from cpu import machine  # noqa: E402
 import numpy as np  # noqa: E402
 import theano  # noqa: E402
 from theano import tensor as T  # noqa: E402
@@ -303,7 +304,7 @@ def main():
             print(f"{name}: recorded already, skipped", flush=True)
             continue
         print(f"{name}:", flush=True)
-        variants[name] = train_variant(name, data, args)
+        variants[name] = {**train_variant(name, data, args), "machine": machine()}
         write_results(args.output, variants)
         print(f"{name}: test accuracy {variants[name]['accuracy']:.4f} in {variants[name]['seconds']} s; "
               f"recorded", flush=True)

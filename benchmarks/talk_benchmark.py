@@ -26,7 +26,6 @@ import argparse
 import csv
 import json
 import os
-import platform
 import re
 import statistics
 import subprocess
@@ -36,6 +35,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 from figures import SLIDES  # noqa: E402  the slides' accuracy of each script
+from cpu import machine  # noqa: E402
 RESULTS = os.path.join(REPO, "results")
 SCRIPTS = ["2_logistic_regression.py", "3_net.py", "4_modern_net.py", "5_convolutional_net.py"]
 EPOCH_LINE = re.compile(r"^epoch +(?P<epoch>\d+) +test accuracy (?P<accuracy>[\d.]+) +"
@@ -44,16 +44,6 @@ EPOCH_LINE = re.compile(r"^epoch +(?P<epoch>\d+) +test accuracy (?P<accuracy>[\d
 FIELDS = ["script", "epoch", "test_accuracy", "train_cost", "seconds"]
 SEED_FIELDS = ["script", "seed", "lr", "epoch", "test_accuracy", "train_cost", "seconds"]  # lr "": the script's own
 VALIDATION_FIELDS = SEED_FIELDS + ["validation_accuracy"]
-
-
-def machine():
-    cpu = platform.processor()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{os.cpu_count()} cores, {cpu}"
 
 
 def run(script, flags, log_path, mode="w"):
