@@ -32,7 +32,7 @@ def model(X, w):
 
 # %%
 # loading data matrices
-trX, teX, trY, teY = run.mnist()
+trX, vaX, teX, trY, vaY, teY = run.mnist()
 
 
 # %%
@@ -70,7 +70,7 @@ def accuracy(X, Y):
 # %%
 # train on mini-batches of 128 examples
 batches = list(zip(range(0, len(trX), args.batch_size), range(args.batch_size, len(trX), args.batch_size)))
-with run.training([w], accuracy):
+with run.training([w], accuracy, (teX, teY), (vaX, vaY)):
     for epoch in range(args.epochs):
         costs = run.progress(train(trX[start:end], trY[start:end]) for start, end in batches)
-        run.report(costs, accuracy(teX, teY))
+        run.report(costs)

@@ -77,7 +77,7 @@ def model(X, w_h, w_h2, w_o, p_drop_input, p_drop_hidden):
 
 
 # %%
-trX, teX, trY, teY = run.mnist()
+trX, vaX, teX, trY, vaY, teY = run.mnist()
 
 
 # %%
@@ -114,7 +114,7 @@ def accuracy(X, Y):
 
 # %%
 batches = list(zip(range(0, len(trX), args.batch_size), range(args.batch_size, len(trX), args.batch_size)))
-with run.training(params, accuracy):
+with run.training(params, accuracy, (teX, teY), (vaX, vaY)):
     for epoch in range(args.epochs):
         costs = run.progress(train(trX[start:end], trY[start:end]) for start, end in batches)
-        run.report(costs, accuracy(teX, teY))
+        run.report(costs)

@@ -14,7 +14,7 @@ from theano.sandbox.rng_mrg import MRG_RandomStreams as RandomStreams
 from theano.tensor.nnet import conv2d
 from theano.tensor.signal.pool import pool_2d
 
-run = harness.Run(__doc__, slides_accuracy=0.995, lr=0.001)
+run = harness.Run(__doc__, slides_accuracy=0.995, lr=0.001, convolutions=True)
 args = run.args
 srng = RandomStreams(seed=args.seed)
 
@@ -84,9 +84,10 @@ def model(X, w, w2, w3, w4, w_o, p_drop_conv, p_drop_hidden):
 
 
 # %%
-trX, teX, trY, teY = run.mnist()
+trX, vaX, teX, trY, vaY, teY = run.mnist()
 # reshape into conv 4tensor (b, c, 0, 1) format
 trX = trX.reshape(-1, 1, 28, 28)
+vaX = vaX.reshape(-1, 1, 28, 28)
 teX = teX.reshape(-1, 1, 28, 28)
 
 
@@ -127,8 +128,7 @@ def responses():
 
 # %%
 def accuracy(X, Y):
-    # as 4tensors, the held-out images of --validation too
-    return np.mean(np.argmax(Y, axis=1) == predict(X.reshape(-1, 1, 28, 28)))
+    return np.mean(np.argmax(Y, axis=1) == predict(X))
 
 
 # %% [markdown]
@@ -137,7 +137,7 @@ def accuracy(X, Y):
 
 # %%
 batches = list(zip(range(0, len(trX), args.batch_size), range(args.batch_size, len(trX), args.batch_size)))
-with run.training(params, accuracy, responses):
+with run.training(params, accuracy, (teX, teY), (vaX, vaY), responses):
     for epoch in range(args.epochs):
         costs = run.progress(train(trX[start:end], trY[start:end]) for start, end in batches)
-        run.report(costs, accuracy(teX, teY))
+        run.report(costs)

@@ -4,8 +4,8 @@ line or one paragraph, never a page of Theano's internals.
 Imported by harness in place of a bare `import theano`: a GPU that Theano 1.0.5 cannot
 use becomes a line saying it runs on the CPU; a setting Theano refuses, or a compiler or
 BLAS you chose that cannot build Theano's code, becomes a paragraph; a fallback (no C++
-compiler, mode=FAST_COMPILE) is said once with its cost. check(script) then refuses,
-before a script builds its graph, the settings that script cannot run with.
+compiler, mode=FAST_COMPILE) is said once with its cost. check() then refuses, before a
+program builds its graph, the settings it cannot run with (by what the program says it needs).
 """
 import importlib.util
 import os
@@ -82,33 +82,29 @@ def _check_compiler():
 
 _check_compiler()
 
-# What each script's graph needs beyond what every script needs.
-CONVOLUTIONS = {"5_convolutional_net.py"}
-
-
-def _refusal(script):
-    """(the setting, why `script` cannot run with it, the fix), or None."""
+def _refusal(convolutions):
+    """(the setting, why this program cannot run with it, the fix), or None. `convolutions`:
+    the program said it convolves (its Run call), so it needs float32 and Theano's C code."""
     if theano.config.floatX == "float16":
         return ("floatX", "the talk's models compute in float32 (T.fmatrix) and Theano 1.0.5 cannot keep their "
                 "weights in float16", "remove floatX or set floatX=float32")
-    if script not in CONVOLUTIONS:
+    if not convolutions:
         return None
     if theano.config.floatX != "float32":
         return ("floatX", "its input is T.ftensor4 (float32), and the gradient of its convolutions does not "
-                "type-check with float64 weights", "remove floatX or set floatX=float32 for this script, e.g. "
-                f"THEANO_FLAGS=floatX=float32 python {script}")
+                "type-check with float64 weights", "remove floatX or set floatX=float32 for this program")
     if NO_COMPILER:
         return "cxx", "its convolutions (CorrMM) have only a C implementation", "install g++ (README, 'Your machine')"
     if PYTHON_ONLY:
         return ("mode" if user_setting("mode")[1] else "linker", "its convolutions (CorrMM) have only a C "
-                "implementation", "remove that setting for this script")
+                "implementation", "remove that setting for this program")
     return None
 
 
-def check(script):
-    """Refuse, before `script` builds its graph, the settings it cannot run with."""
-    refusal = _refusal(script)
+def check(convolutions):
+    """Refuse, before the program builds its graph, the settings it cannot run with."""
+    refusal = _refusal(convolutions)
     if refusal:
         key, why, fix = refusal
         setting = where(key) if user_setting(key)[1] else "no C++ compiler found"
-        raise SettingsError(f"{script} cannot run with {setting}: {why}. Fix: {fix}.")
+        raise SettingsError(f"This program cannot run with {setting}: {why}. Fix: {fix}.")

@@ -14,21 +14,29 @@ from harness.theano_defaults import SettingsError
 
 
 class Run:
-    """Flags, data and the per-epoch report of one training script."""
+    """Flags, data and the per-epoch report of one training script. The script owns its
+    arrays and their shapes; the run receives what the script hands it and reports."""
 
-    def __init__(self, doc, slides_accuracy, **defaults):
+    def __init__(self, doc, slides_accuracy, convolutions=False, **defaults):
+        """`convolutions=True`: the program convolves, which Theano can only do in float32
+        and in C; settings that rule it out are refused now, before the graph is built."""
         self.args = parse_args(doc, epochs=100, batch_size=128, seed=1, data=True, model=True, figures=True,
                                **defaults)
         self.slides_accuracy = slides_accuracy
         self.script = "notebook" if in_notebook() else os.path.basename(sys.argv[0])
-        machine.check(self.script)
+        machine.check(convolutions)
         self.accuracies, self.costs, self.validation_accuracies = [], [], []
+        self.batches = None  # per epoch: set by mnist()
         self.compiling = Compiling()
+        self.epoch_started = None  # set by progress()
+        # The script's accuracy(X, Y) and its own (X, Y) sets, given to training()
+        self.accuracy, self.test, self.validation = None, None, None
         np.random.seed(self.args.seed)
 
     def mnist(self):
-        """The data as the talk's load.mnist gives it, for this run's flags; with
-        --validation N, less the last N training images, which this run keeps."""
+        """The data as the talk's load.mnist gives it, for this run's flags, and the last
+        --validation N training images held out of it: trX, vaX, teX, trY, vaY, teY
+        (vaX and vaY are empty without --validation)."""
         a = self.args
         trX, teX, trY, teY = load.mnist(a.ntrain, a.ntest, onehot=True, data_dir=a.data_dir, dataset=a.dataset)
         kept = len(trX) - a.validation
@@ -36,39 +44,39 @@ class Run:
             raise SettingsError(f"--validation {a.validation} leaves {max(kept, 0)} of the {len(trX)} training "
                                 f"images, less than one batch of {a.batch_size}. Hold out fewer, e.g. "
                                 f"--validation {len(trX) // 6}.")
-        trX, trY, self.validation_set = trX[:kept], trY[:kept], (trX[kept:], trY[kept:])
-        self.test_set = (teX, teY)
         held_out = f" (and {a.validation} held out for validation)" if a.validation else ""
         print(f"{self.script}: {a.epochs} epochs, batch {a.batch_size}, lr {a.lr}, seed {a.seed}; "
-              f"{len(trX)} training{held_out} and {len(teX)} test images of {a.dataset}", flush=True)
-        self.batches = len(range(a.batch_size, len(trX), a.batch_size))  # as the talk's zip(range, range) gives
+              f"{kept} training{held_out} and {len(teX)} test images of {a.dataset}", flush=True)
+        self.batches = len(range(a.batch_size, kept, a.batch_size))  # as the talk's zip(range, range) gives
         self.compiling.start()  # what the script does next
-        return trX, teX, trY, teY
+        return trX[:kept], trX[kept:], teX, trY[:kept], trY[kept:], teY
 
-    def training(self, params, accuracy, responses=None):
+    def training(self, params, accuracy, test, validation, responses=None):
         """The block the training loop runs in; see _Training. `accuracy(X, Y)` is the
-        script's own measure, used for --validation and --epochs 0. `responses()`, if
-        given, returns the conv blocks' responses to a test digit, for --figures."""
-        self.accuracy = accuracy
+        script's own measure, and `test` and `validation` its own (X, Y) sets: each epoch
+        reports the measure on them. `responses()`, if given, returns the conv blocks'
+        responses to a test digit, for --figures."""
+        self.accuracy, self.test, self.validation = accuracy, test, validation
         return _Training(self, params, responses)
 
     def progress(self, costs):
         """The training costs of one epoch, from the loop that computes them; at a
         terminal, a progress bar meanwhile."""
+        self.epoch_started = time.time()
         return epoch_bar(costs, self.batches, len(self.accuracies) + 1)
 
-    def report(self, costs, accuracy):
-        """One line for the epoch that just ended."""
-        validation = self.accuracy(*self.validation_set) if self.args.validation else None
-        now = time.time()
+    def report(self, costs):
+        """One line for the epoch that just ended: the script's accuracy on its test set
+        (and its validation set, if any images were held out) and the mean training cost."""
+        accuracy = self.accuracy(*self.test)
+        validation = self.accuracy(*self.validation) if len(self.validation[0]) else None
         self.accuracies.append(float(accuracy))
         self.costs.append(float(np.mean(costs)))
         if validation is not None:  # last: never an epoch with a validation but no test accuracy
             self.validation_accuracies.append(float(validation))
         shown = "" if validation is None else f"validation accuracy {validation:.4f}  "
         print(f"epoch {len(self.accuracies):3d}  test accuracy {accuracy:.4f}  {shown}"
-              f"train cost {self.costs[-1]:.4f}  {now - self._epoch_start:7.2f} s", flush=True)
-        self._epoch_start = now
+              f"train cost {self.costs[-1]:.4f}  {time.time() - self.epoch_started:7.2f} s", flush=True)
 
     def _summary(self, seconds):
         if not self.accuracies:
@@ -98,7 +106,7 @@ class _Training:
         self.run.compiling.done()
         if self.run.args.load_model:
             load_params(self.run.args.load_model, self.params)
-        self.start = self.run._epoch_start = time.time()
+        self.start = time.time()
         return self.run
 
     def __exit__(self, kind, error, traceback):
@@ -110,7 +118,7 @@ class _Training:
             print(f"\nStopped by Ctrl-C during epoch {len(run.accuracies) + 1}; "
                   "keeping what was learned so far.", flush=True)
         if args.epochs == 0:
-            print(f"{run.script}: evaluation only: test accuracy {run.accuracy(*run.test_set):.4f}", flush=True)
+            print(f"{run.script}: evaluation only: test accuracy {run.accuracy(*run.test):.4f}", flush=True)
         else:
             print(f"{run.script}: {run._summary(time.time() - self.start)}", flush=True)
         saved = not args.save_model or self.save()
