@@ -6,6 +6,8 @@
 - machine: the settings and machine you bring, said in a line or a paragraph (it
   imports Theano);
 - compile_cache: Theano reuses the C code it compiled in earlier runs;
+- fast_ops: faster C code for dropout's random numbers and max-pooling, the same results,
+  swapped in when a function is compiled (THEANO_FLAGS=optimizer_excluding=fast_ops: off);
 - flags: the command line;
 - training: the per-epoch report, Ctrl-C, and what a run writes when it ends;
 - model_file: the learned weights as an .npz file;
@@ -36,6 +38,7 @@ def _excepthook(kind, error, traceback):
 sys.excepthook = _excepthook  # before Theano is imported: a setting it refuses is one paragraph too
 from harness import machine  # noqa: E402  imports Theano
 from harness import compile_cache  # noqa: E402, F401
+from harness import fast_ops  # noqa: E402, F401
 from harness.flags import in_notebook, parse_args  # noqa: E402, F401
 from harness.model_file import load_params, save_params  # noqa: E402, F401
 from harness.training import Run  # noqa: E402, F401

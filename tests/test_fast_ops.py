@@ -1,0 +1,145 @@
+"""The fast ops (harness/fast_ops.py) against Theano's own, bit for bit, and in the convnet's graph.
+
+Each case compiles the same graph twice, in FAST_RUN with the fast ops and with them
+excluded (Theano's own ops), and compares the results' bits. The shapes are the
+convnet's, at batches 128, 127 and 1, and odd ones."""
+import ast
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from test_scripts import REPO, assert_clean_exit
+
+
+@pytest.fixture(scope="module")
+def theano():
+    """Theano with this project's defaults and the fast ops registered, as the scripts have it;
+    the environment the tests' subprocesses inherit stays as it was."""
+    saved, hook = dict(os.environ), sys.excepthook
+    import harness  # noqa: F401
+    import theano
+    os.environ.clear()
+    os.environ.update(saved)
+    sys.excepthook = hook
+    return theano
+
+
+def modes(theano):
+    fast = theano.compile.mode.get_mode("FAST_RUN")
+    return fast, fast.excluding("fast_ops")
+
+
+def op_names(function):
+    return {type(node.op).__name__ for node in function.maker.fgraph.toposort()}
+
+
+def same_bits(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+# (streams, sizes drawn from them): the convnet's dropout leaves the number of streams
+# to MRG_RandomStreams, which takes 60 * 256 when the shape is symbolic; odd numbers of
+# streams leave a partial block of 16; fewer numbers than streams leave some unused.
+MRG_CASES = [
+    (60 * 256, [(128, 32, 15, 15), (127, 64, 7, 7), (1, 32, 15, 15)]),
+    (60 * 256, [(128, 1152), (1, 625)]),
+    (37, [(5, 7), (1, 1), (127, 13)]),
+    (16, [(3, 17), (2, 8)]),
+    (1, [(11,)]),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("streams, sizes", MRG_CASES)
+def test_random_numbers_and_states_are_theanos(theano, streams, sizes, dtype):
+    from theano import tensor as T
+    from theano.sandbox.rng_mrg import MRG_RandomStreams
+    size = T.lvector()
+    functions, states = [], []
+    for mode in modes(theano):
+        random = MRG_RandomStreams(seed=1234)
+        sample = random.uniform(size, ndim=len(sizes[0]), nstreams=streams, dtype=dtype)
+        functions.append(theano.function([size], sample, mode=mode))  # the states update by default
+        states.append(random.state_updates[0][0])
+    fast, own = functions
+    assert "ParallelMRGUniform" in op_names(fast) and "mrg_uniform" not in op_names(fast)
+    assert "mrg_uniform" in op_names(own) and "ParallelMRGUniform" not in op_names(own)
+    for shape in sizes * 2:  # each size twice: the second call starts from the updated states
+        assert same_bits(fast(shape), own(shape)), shape
+        assert same_bits(states[0].get_value(), states[1].get_value()), shape
+
+
+POOL_SHAPES = [
+    (128, 32, 30, 30), (128, 64, 13, 13), (128, 128, 5, 5),  # the convnet's three poolings
+    (127, 32, 30, 30), (1, 64, 13, 13), (1, 128, 5, 5),
+    (3, 2, 7, 4), (2, 3, 1, 1), (1, 1, 2, 9),
+]
+
+
+def pool_input(shape, rng):
+    """Rectified values (many ties at 0), some rows rounded (more ties), some -0 and NaN."""
+    x = np.maximum(rng.randn(*shape), 0).astype(np.float32)
+    x[..., ::3, :] = np.round(x[..., ::3, :])
+    x.flat[::7] = -0.0
+    x.flat[5::101] = np.nan
+    return x
+
+
+@pytest.mark.parametrize("ws", [(2, 2), (3, 2)])
+@pytest.mark.parametrize("ignore_border", [False, True])
+def test_max_pool_and_its_gradient_are_theanos(theano, ws, ignore_border):
+    from theano import tensor as T
+    from theano.tensor.signal.pool import pool_2d
+    x, gradient = T.ftensor4(), T.ftensor4()
+    pooled = pool_2d(x, ws, ignore_border=ignore_border)
+    outputs = [pooled, theano.grad(None, x, known_grads={pooled: gradient})]
+    fast, own = (theano.function([x, gradient], outputs, mode=mode) for mode in modes(theano))
+    assert {"MaxPool", "MaxPoolGradient"} <= op_names(fast) and not {"Pool", "MaxPoolGrad"} & op_names(fast)
+    assert {"Pool", "MaxPoolGrad"} <= op_names(own) and not {"MaxPool", "MaxPoolGradient"} & op_names(own)
+    rng = np.random.RandomState(1)
+    for shape in POOL_SHAPES:
+        if ignore_border and (shape[2] < ws[0] or shape[3] < ws[1]):
+            continue  # nothing left to pool
+        images = pool_input(shape, rng)
+        rows = -(-shape[2] // ws[0]) if not ignore_border else shape[2] // ws[0]
+        columns = -(-shape[3] // ws[1]) if not ignore_border else shape[3] // ws[1]
+        upstream = rng.randn(shape[0], shape[1], rows, columns).astype(np.float32)
+        upstream.flat[::5] = -0.0  # Theano's 0 + g turns these into +0
+        for mine, theirs in zip(fast(images, upstream), own(images, upstream)):
+            assert same_bits(mine, theirs), shape
+
+
+def test_each_rewrite_is_switched_off_by_its_name(theano):
+    from theano import tensor as T
+    from theano.tensor.signal.pool import pool_2d
+    x = T.ftensor4()
+    pooled = pool_2d(x, (2, 2), ignore_border=False)
+    gradient = theano.grad(pooled.sum(), x)
+    fast = modes(theano)[0]
+    assert op_names(theano.function([x], gradient, mode=fast.excluding("fast_max_pool_grad"))) >= {
+        "MaxPool", "MaxPoolGrad"}
+    assert op_names(theano.function([x], gradient, mode=fast.excluding("fast_max_pool"))) >= {
+        "Pool", "MaxPoolGradient"}
+
+
+CONVNET_OPS = ("import runpy, sys; sys.argv = ['5_convolutional_net.py', '--epochs', '0', '--ntrain', '128', "
+               "'--ntest', '10', '--data-dir', sys.argv[1]]; done = runpy.run_path(sys.argv[0]); "
+               "print(sorted({type(n.op).__name__ for f in (done['train'], done['predict']) "
+               "for n in f.maker.fgraph.toposort()}))")
+
+
+@pytest.mark.parametrize("flags, present, absent", [
+    ("", {"ParallelMRGUniform", "MaxPool", "MaxPoolGradient"}, {"mrg_uniform", "Pool", "MaxPoolGrad"}),
+    ("optimizer_excluding=fast_ops", {"mrg_uniform", "Pool", "MaxPoolGrad"},
+     {"ParallelMRGUniform", "MaxPool", "MaxPoolGradient"}),
+])
+def test_the_convnet_runs_the_fast_ops_unless_switched_off(synthetic_mnist, flags, present, absent):
+    result = subprocess.run([sys.executable, "-c", CONVNET_OPS, synthetic_mnist],
+                            cwd=REPO, capture_output=True, text=True, env={**os.environ, "THEANO_FLAGS": flags})
+    assert_clean_exit(result)
+    ops = set(ast.literal_eval(result.stdout.strip().splitlines()[-1]))
+    assert present <= ops and not absent & ops, ops
