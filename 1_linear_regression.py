@@ -62,7 +62,7 @@ for i in range(args.epochs):
 
 print("w =", w.get_value(), "(the data was made with w = 2)")
 
-# the fitted line after each epoch, drawn by --figures
-if args.figures:
+# the fitted line after each epoch, drawn by --figures (in a notebook, under this cell)
+if args.figures or harness.in_notebook():
     import figures
     figures.write(args.figures, {"1_linear_regression_fit.png": figures.linear_fit(trX, trY, slopes)})

@@ -1,6 +1,7 @@
 """The slides' pictures, drawn from a run: what each model learned, and how it learned.
 
-The scripts call write() for --figures DIR (the training scripts with draw()'s figures).
+The scripts call write() for --figures DIR and, in a notebook, to show the pictures under
+the cell (the training scripts with draw()'s figures).
 From the command line,
     python figures.py compare results/seeds.csv results/comparison.png
 draws "Quantifying the difference": the test error of the four models per epoch, over the
@@ -8,11 +9,13 @@ recorded seeds (or of one run each, from results/trajectories.csv).
 """
 import argparse
 import csv
+import io
 import os
+import tempfile
 
 import matplotlib
 
-matplotlib.use("Agg")  # files only: no display needed
+matplotlib.use("Agg")  # no display needed: write() shows a notebook the pictures itself
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import animation  # noqa: E402
 import numpy as np  # noqa: E402
@@ -44,24 +47,43 @@ def draw(run, params, responses=None):
 
 
 def write(folder, named_figures):
-    """Save {file name: figure} in `folder`, saying where: a Figure as PNG, an Animation as
-    GIF. A folder that cannot be written (it became a file, the disk is full) is a
-    one-paragraph error."""
+    """Put each picture {file name: figure} where the learner is: in a notebook, under the
+    cell that drew it; with a folder (--figures DIR), also as a file there, saying where:
+    a Figure as PNG, an Animation as GIF. A folder that cannot be written (it became a
+    file, the disk is full) is a one-paragraph error."""
+    from harness.flags import in_notebook  # the programs that draw have imported harness already
     try:
-        os.makedirs(folder, exist_ok=True)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
         for name, figure in named_figures.items():
-            path = os.path.join(folder, name)
-            if isinstance(figure, animation.Animation):
-                # small: few frames at a low resolution keep a GIF well under 1 MB
-                figure.save(path, writer=animation.PillowWriter(fps=4), dpi=72)
-                plt.close(figure._fig)  # the Animation's Figure
-            else:
-                figure.savefig(path, dpi=100, bbox_inches="tight")
-                plt.close(figure)
-            print(f"wrote {path}")
+            picture = _encoded(figure)
+            if in_notebook():
+                from IPython.display import Image, display
+                display(Image(data=picture, format=os.path.splitext(name)[1][1:]))
+            if folder:
+                path = os.path.join(folder, name)
+                with open(path, "wb") as f:
+                    f.write(picture)
+                print(f"wrote {path}")
     except OSError as error:
         raise load.DataError(f"Could not write the figures into {folder} ({error.strerror or error}). "
                              f"Free some disk space or choose a folder that can be written.") from None
+
+
+def _encoded(figure):
+    """The bytes of a Figure's PNG or an Animation's GIF; the figure is closed."""
+    if isinstance(figure, animation.Animation):
+        with tempfile.TemporaryDirectory() as scratch:  # Pillow writes GIFs to files only
+            path = os.path.join(scratch, "animation.gif")
+            # small: few frames at a low resolution keep a GIF well under 1 MB
+            figure.save(path, writer=animation.PillowWriter(fps=4), dpi=72)
+            plt.close(figure._fig)  # the Animation's Figure
+            with open(path, "rb") as f:
+                return f.read()
+    picture = io.BytesIO()
+    figure.savefig(picture, format="png", dpi=100, bbox_inches="tight")
+    plt.close(figure)
+    return picture.getvalue()
 
 
 def _image(axis, picture, title=None, cmap="RdBu_r"):

@@ -5,21 +5,60 @@ is compiled: a typo must not cost a finished training run.
 
 In a notebook (a Jupyter kernel, VS Code's interactive window) there is no command line:
 the kernel's own arguments are ignored, and a script's settings are the `flags` given in
-its code, e.g. harness.Run(..., flags="--epochs 1 --ntrain 5000").
+its code, e.g. harness.Run(..., flags="--epochs 1 --ntrain 5000"). A flag it refuses
+there stops the cell with one paragraph, as a data error does, and the kernel lives on.
 """
 import argparse
 import os
+import re
 import shlex
 import sys
 import tempfile
 
 from harness.model_file import read_params
+from harness.theano_defaults import SettingsError
 
 
 def in_notebook():
     """Whether this runs in a Jupyter kernel rather than as a script."""
     ipython = sys.modules.get("IPython")
     return ipython is not None and type(ipython.get_ipython()).__name__ == "ZMQInteractiveShell"
+
+
+def program(doc):
+    """The program's own name, for its printed lines and the files it writes: its file
+    name; in a notebook, the file the kernel runs for (VS Code's notebook or the .py file
+    its interactive window runs, JupyterLab's notebook), else one made of the title in
+    its docstring ("2 - logistic regression: ..." gives 2_logistic_regression)."""
+    if not in_notebook():
+        return os.path.basename(sys.argv[0])
+    namespace = sys.modules["IPython"].get_ipython().user_ns
+    for path in (namespace.get("__vsc_ipynb_file__"), namespace.get("__file__"), os.environ.get("JPY_SESSION_NAME")):
+        if path and path.endswith((".ipynb", ".py")):  # a JupyterLab console's session is named otherwise
+            return os.path.basename(path)
+    return re.sub(r"\W+", "_", (doc or "notebook").split(":")[0]).strip("_")
+
+
+class _Parser(argparse.ArgumentParser):
+    """At a terminal, argparse's usage and exit status 2. In a notebook, where SystemExit
+    would name ipykernel_launcher.py and leave the kernel's warnings, a refused flag (or
+    --help, after the help) is one paragraph that stops the cell."""
+
+    def __init__(self, flags, **kwargs):
+        super().__init__(**kwargs)
+        self.flags = flags
+
+    def error(self, message):
+        if not in_notebook():
+            super().error(message)
+        raise SettingsError(f"{self.prog}: {message}, in the settings line's flags=\"{self.flags}\". Change "
+                            f"the flags there and run the cell again; flags=\"--help\" lists them all.")
+
+    def exit(self, status=0, message=None):
+        if not in_notebook():
+            super().exit(status, message)
+        raise SettingsError(f"{self.prog}: the flags it takes are listed above. Take --help out of "
+                            f"flags=\"{self.flags}\" to run the program.")
 
 
 def _count(minimum):
@@ -93,7 +132,8 @@ def parse_args(doc, flags="", **defaults):
     figures=True -- --figures;
     any other key -- a flag of the script's own, given as (default, help): a whole
     number of at least 1, or a number above 0, as its default is."""
-    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(flags, prog=program(doc), description=doc,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     defaults = dict(defaults)
     if "epochs" in defaults:
         parser.add_argument("--epochs", type=_count(0), default=defaults.pop("epochs"),

@@ -7,7 +7,7 @@ import numpy as np
 
 import load
 from harness import machine
-from harness.flags import in_notebook, parse_args
+from harness.flags import in_notebook, parse_args, program
 from harness.model_file import load_params, save_params, save_params_elsewhere
 from harness.progress import Compiling, epoch_bar
 from harness.theano_defaults import SettingsError
@@ -23,7 +23,7 @@ class Run:
         self.args = parse_args(doc, epochs=100, batch_size=128, seed=1, data=True, model=True, figures=True,
                                **defaults)
         self.slides_accuracy = slides_accuracy
-        self.script = "notebook" if in_notebook() else os.path.basename(sys.argv[0])
+        self.script = program(doc)
         machine.check(convolutions)
         self.accuracies, self.costs, self.validation_accuracies = [], [], []
         self.batches = None  # per epoch: set by mnist()
@@ -96,8 +96,9 @@ class Run:
 
 class _Training:
     """Loads --load-model on entry; on exit (also by Ctrl-C) prints the summary,
-    writes --save-model and --figures. Ctrl-C then ends the script with status 130,
-    weights that went elsewhere than --save-model with status 1."""
+    writes --save-model and --figures; in a notebook, shows the figures under the cell,
+    with or without --figures. Ctrl-C then ends the script with status 130, weights
+    that went elsewhere than --save-model with status 1."""
 
     def __init__(self, run, params, responses):
         self.run, self.params, self.responses = run, params, responses
@@ -122,7 +123,7 @@ class _Training:
         else:
             print(f"{run.script}: {run._summary(time.time() - self.start)}", flush=True)
         saved = not args.save_model or self.save()
-        if args.figures:  # after the weights: figures that cannot be drawn never cost them
+        if args.figures or in_notebook():  # after the weights: figures that cannot be drawn never cost them
             import figures
             figures.write(args.figures, figures.draw(run, self.params, self.responses))
         if not in_notebook():  # in a notebook the cell just ends
