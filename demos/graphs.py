@@ -1,0 +1,285 @@
+"""The graph Theano built from each numbered script: the graph you wrote (model and cost),
+what T.grad added to it, and the graph theano.function runs after its optimisations.
+
+Each script is run as it is (no training: --epochs 0, scripts 2-5 on 128 images), and its
+own theano.functions are read. For each one this prints the node counts before and after
+the optimisations, which elementwise operations were fused into one loop, which ops were
+replaced by others, and which run as C code and which in Python. With --figures DIR it
+writes the graphs there: always as text (Theano's debugprint), and as pictures when
+Graphviz's `dot` is installed.
+
+    python demos/graphs.py 0 1 2 --figures graphs
+"""
+import _project  # noqa: F401  the project's folder on the import path
+import harness  # noqa: F401  before theano: sets this project's Theano defaults
+import argparse
+import io
+import os
+import shutil
+import subprocess
+
+import theano
+from theano import gof
+from theano import tensor as T
+
+import _scripts
+import load
+
+GET_DOT = ("install Graphviz (apt install graphviz, brew install graphviz or conda install graphviz) "
+           "and run again for the pictures.")
+
+# What the ops that the optimisations bring in do, in a few words.
+OPS = {
+    "Dot22": "matrix product by BLAS (sgemm)",
+    "Dot22Scalar": "matrix product times a constant, by BLAS",
+    "Gemm": "BLAS Z = a X.Y + b Z, written over Z: a product and a sum in one call",
+    "Gemv": "BLAS matrix-vector product and sum",
+    "CGemv": "BLAS matrix-vector product and sum",
+    "Ger": "BLAS outer product added in place",
+    "CGer": "BLAS outer product added in place",
+    "Shape_i": "reads one size of a shape",
+    "Softmax": "softmax as one C loop",
+    "LogSoftmax": "log(softmax) computed stably in one op",
+    "SoftmaxGrad": "softmax's gradient as one op",
+    "CrossentropySoftmaxArgmax1HotWithBias": "softmax and cross-entropy in one op",
+    "CrossentropySoftmax1HotWithBiasDx": "their gradient in one op",
+    "CorrMM": "the convolution as a matrix product (im2col and BLAS)",
+    "CorrMM_gradWeights": "the convolution's gradient for its weights, as a matrix product",
+    "CorrMM_gradInputs": "the convolution's gradient for its input, as a matrix product",
+    "MaxPoolGrad": "max-pooling's gradient",
+    "mrg_uniform": "the dropout noise's random numbers",
+    "CAReduce": "a reduction (a max) as one C loop",
+    "MakeVector": "puts sizes together into a shape",
+    "Argmax": "the argmax alone: the max it came with is not needed",
+}
+
+
+def kind(op):
+    """An op's kind, with the elementwise operation it applies: Elemwise{Mul}, Dot22, ..."""
+    if isinstance(op, T.Elemwise):
+        return f"Elemwise{{{type(op.scalar_op).__name__}}}"
+    return type(op).__name__
+
+
+def nodes(outputs):
+    """The apply nodes that compute `outputs`, inputs first."""
+    return gof.graph.io_toposort(gof.graph.inputs(outputs), outputs)
+
+
+class Graph:
+    """One theano.function of a script: the graph it was given (as written, with the
+    gradients and the updates) and the graph it runs (optimised)."""
+
+    def __init__(self, name, function, outputs, updates, gradients):
+        self.name, self.outputs, self.updates = name, outputs, updates
+        maker = function.maker
+        for original, copy in zip([i.variable for i in maker.inputs], maker.fgraph.inputs):
+            copy.name = copy.name or original.name  # the optimised graph's inputs are copies
+        # the model and cost; what T.grad added; the updates, which use both
+        self.written = nodes(self.outputs)
+        wrote = set(self.written)
+        used = set(gof.graph.ancestors([u for _, u in self.updates]))
+        added = nodes([g for g in gradients if g in used])
+        self.gradient = [node for node in added if node not in wrote]
+        seen = wrote | set(self.gradient)
+        self.update_rule = [node for node in nodes([u for _, u in self.updates]) if node not in seen]
+        self.before = self.written + self.gradient + self.update_rule
+        # the graph it runs, and which of its nodes run as C code (a C thunk) or in Python
+        self.fgraph = maker.fgraph
+        self.after = list(function.fn.nodes)
+        self.in_c = {node: hasattr(thunk, "cthunk") for node, thunk in zip(function.fn.nodes, function.fn.thunks)}
+
+    def fused(self):
+        """The elementwise nodes that fuse several operations: (node, operations in it)."""
+        return [(node, len(node.op.scalar_op.fgraph.apply_nodes)) for node in self.after
+                if isinstance(node.op, T.Elemwise) and isinstance(node.op.scalar_op, theano.scalar.Composite)]
+
+    def summary(self):
+        before = [kind(node.op) for node in self.before]
+        after = [kind(node.op) for node in self.after]
+        python = sorted({kind(node.op) for node in self.after if not self.in_c[node]})
+        parts = f", {len(self.gradient)} added by T.grad, {len(self.update_rule)} updates" if self.updates else ""
+        lines = [f"{self.name}: {len(self.before)} nodes as written ({len(self.written)} model and cost{parts})"
+                 + f"; {len(self.after)} after the optimisations, "
+                 + ("all in C" if not python else f"{sum(self.in_c.values())} in C, "
+                    f"{len(self.after) - sum(self.in_c.values())} in Python ({', '.join(python)})")]
+        fused = self.fused()
+        if fused:
+            lines.append(f"  fused: {sum(n for _, n in fused)} elementwise operations into {len(fused)} loops: "
+                         + "; ".join(str(node.op.scalar_op) for node, _ in fused[:4])
+                         + (f"; and {len(fused) - 4} more" if len(fused) > 4 else ""))
+        gone = sorted(set(before) - set(after))
+        new = sorted(set(after) - set(before) - {"Elemwise{Composite}"})
+        if gone:
+            lines.append(f"  gone: {', '.join(gone)}")
+        if new:
+            lines.append("  brought in: " + "; ".join(f"{k} ({OPS[k]})" if k in OPS else k for k in new))
+        return "\n".join(lines)
+
+    def text(self):
+        """The three graphs in Theano's debugprint, with the summary on top."""
+        out = io.StringIO()
+        out.write(self.summary() + "\n\n== the graph as written: model and cost ==\n")
+        theano.printing.debugprint(self.outputs, file=out)
+        if self.updates:
+            out.write("\n== the updates, with the gradients T.grad added ==\n")
+            theano.printing.debugprint([update for _, update in self.updates], file=out)
+        out.write("\n== the graph theano.function runs, after its optimisations ==\n")
+        theano.printing.debugprint(self.fgraph.outputs, file=out)
+        return out.getvalue()
+
+    def dot(self, title):
+        """Graphviz DOT text: the graph as written (left) beside the graph it runs (right)."""
+        lines = ["digraph {", 'rankdir=TB; newrank=true; labelloc=t; fontname="Helvetica"; fontsize=18;',
+                 f'label="{_quote(title)}";', 'node [fontname="Helvetica", fontsize=10, style=filled];',
+                 'edge [arrowsize=0.6, color="#555555"];']
+        colours = [(self.written, "#cfe2f3"), (self.gradient, "#fce5cd"), (self.update_rule, "#e1d5e7")]
+        written = (f"as written: {len(self.before)} nodes\\nblue: your model and cost ({len(self.written)})"
+                   + (f"\\norange: added by T.grad ({len(self.gradient)})\\npurple: the updates "
+                      f"({len(self.update_rule)})" if self.updates else ""))
+        lines += _cluster("before", written, {node: colour for group, colour in colours for node in group},
+                          self.outputs + [u for _, u in self.updates],
+                          ["output"] + [f"new {v.name or 'value'}" for v, _ in self.updates])
+        python = [node for node in self.after if not self.in_c[node]]
+        runs = (f"after the optimisations: {len(self.after)} nodes\\ngreen: C code"
+                + (f", red: Python ({len(python)})" if python else ", all of them") + "\\nyellow: fused loops")
+        colour = {node: "#d9ead3" if self.in_c[node] else "#f4cccc" for node in self.after}
+        colour.update({node: "#fff2cc" for node, _ in self.fused() if self.in_c[node]})
+        lines += _cluster("after", runs, colour, self.fgraph.outputs,
+                          ["output"] * len(self.outputs) + [f"new {v.name or 'value'}" for v, _ in self.updates])
+        return "\n".join(lines + ["}"])
+
+
+def _quote(text):
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _label(node):
+    label = str(node.op)
+    if len(label) > 48:
+        label = label[:45] + "..."
+    named = [out.name for out in node.outputs if out.name]
+    return _quote(label) + (f"\\n= {_quote(named[0])}" if named else "")
+
+
+def _cluster(prefix, title, colours, outputs, output_names):
+    """DOT lines of one graph: its apply nodes as boxes, its inputs and constants as ovals."""
+    lines = [f"subgraph cluster_{prefix} {{", f'label="{title}"; fontsize=14; style=rounded; color="#999999";']
+    ids = {}
+
+    def ident(thing):
+        return ids.setdefault(thing, f"{prefix}{len(ids)}")
+
+    for node in nodes(outputs):
+        lines.append(f'{ident(node)} [shape=box, label="{_label(node)}", fillcolor="{colours.get(node, "white")}"];')
+        for variable in node.inputs:
+            if variable.owner is not None:
+                lines.append(f"{ident(variable.owner)} -> {ident(node)};")
+                continue
+            if variable not in ids:
+                if isinstance(variable, gof.Constant):
+                    value = str(variable.data) if variable.data.size < 5 else f"{variable.type} constant"
+                    lines.append(f'{ident(variable)} [shape=plaintext, style="", fontsize=9, '
+                                 f'label="{_quote(value[:24])}"];')
+                else:
+                    shared = " (shared)" if isinstance(variable, theano.compile.SharedVariable) else ""
+                    lines.append(f'{ident(variable)} [shape=ellipse, fillcolor="#eeeeee", '
+                                 f'label="{_quote((variable.name or str(variable.type)) + shared)}"];')
+            lines.append(f"{ident(variable)} -> {ident(node)};")
+    for number, (output, name) in enumerate(zip(outputs, output_names)):
+        sink = f"{prefix}_out{number}"
+        lines.append(f'{sink} [shape=ellipse, fillcolor="#ffffff", label="{_quote(name)}"];')
+        lines.append(f"{ident(output.owner) if output.owner else ident(output)} -> {sink};")
+    return lines + ["}"]
+
+
+def _as_list(outputs):
+    return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+
+
+def graphs_of(script, data_dir=None):
+    """The graphs of `script`'s theano.functions, by name, from a run of the script itself.
+    What T.grad returned and what theano.function was given are recorded as the script
+    calls them: theano.function compiles a copy of its graph, and the copy keeps no trace
+    of which nodes T.grad made."""
+    gradients, given = [], {}
+    grad, function = T.grad, theano.function
+
+    def recording_grad(*args, **kwargs):
+        result = grad(*args, **kwargs)
+        gradients.extend(_as_list(result))
+        return result
+
+    def recording_function(inputs, outputs=None, updates=None, **kwargs):
+        compiled = function(inputs, outputs, updates=updates, **kwargs)
+        given[id(compiled)] = (_as_list(outputs), [tuple(pair) for pair in updates or []])
+        return compiled
+
+    T.grad, theano.function = recording_grad, recording_function
+    try:
+        namespace = _scripts.run(script, *(["--data-dir", data_dir] if data_dir and script[0] >= "2" else []))
+    finally:
+        T.grad, theano.function = grad, function
+    for name, value in namespace.items():  # the script's names on its variables, for the printouts
+        if isinstance(value, gof.Variable) and value.name is None and not name.startswith("_"):
+            value.name = name
+    return {name: Graph(name, value, *given[id(value)], gradients) for name, value in namespace.items()
+            if id(value) in given}
+
+
+def draw(dot_text, path):
+    """Write the DOT text as a PNG picture with Graphviz's dot; if dot fails, say so in a line."""
+    try:
+        subprocess.run(["dot", "-Tpng", "-Gdpi=80", "-o", path], input=dot_text, text=True, check=True,
+                       capture_output=True, timeout=600)
+    except subprocess.TimeoutExpired:
+        print(f"no {path}: Graphviz's dot took more than 10 minutes over it (the text beside it has the graph)")
+    except subprocess.CalledProcessError as error:
+        print(f"no {path}: Graphviz's dot failed ({error.stderr.strip().splitlines()[-1:] or error.returncode})")
+    else:
+        print(f"wrote {path}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("scripts", nargs="*", default=[s[0] for s in _scripts.SCRIPTS], metavar="N",
+                        help="which scripts, by number (default: all of them)")
+    parser.add_argument("--figures", metavar="DIR", help="write the graphs into DIR: text, and pictures when "
+                        "Graphviz's dot is installed")
+    parser.add_argument("--data-dir", metavar="DIR", help="the MNIST folder for scripts 2-5 (default: as they find it)")
+    args = parser.parse_args()
+    try:
+        scripts = [_scripts.script_named(n) for n in args.scripts]
+    except ValueError as error:
+        parser.error(str(error))
+    has_dot = shutil.which("dot") is not None
+    if args.figures:
+        try:
+            os.makedirs(args.figures, exist_ok=True)
+        except OSError as error:
+            raise load.DataError(f"Could not make the folder {args.figures} ({error.strerror}); "
+                                 f"give --figures a folder that can be written.") from None
+        if not has_dot:
+            print(f"Graphviz's dot is not on the PATH, so the graphs are written as text only: {GET_DOT}")
+    for script in scripts:
+        print(f"== {script}", flush=True)
+        for name, graph in graphs_of(script, args.data_dir).items():
+            print(graph.summary(), flush=True)
+            if not args.figures:
+                continue
+            stem = os.path.join(args.figures, f"{os.path.splitext(script)[0]}_{name}")
+            try:
+                with open(stem + ".txt", "w") as f:
+                    f.write(graph.text())
+                print(f"wrote {stem}.txt")
+                if has_dot:
+                    draw(graph.dot(f"{script}: the graph of {name}"), stem + ".png")
+            except OSError as error:
+                raise load.DataError(f"Could not write the graphs into {args.figures} ({error.strerror or error}). "
+                                     f"Free some disk space or choose a folder that can be written.") from None
+    if not args.figures:
+        print(f"--figures DIR writes these graphs there, as text{' and pictures' if has_dot else ''}.")
+
+
+if __name__ == "__main__":
+    main()
