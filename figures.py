@@ -43,7 +43,21 @@ def draw(run, params, responses=None):
         named[stem + "_filters.png"] = conv_filters(first)
         if responses is not None:
             named[stem + "_responses.png"] = conv_responses(responses())
+    named.update(test_set_figures(run, stem))
     return named
+
+
+def test_set_figures(run, stem):
+    """What the model gets wrong on the test set: its most confident mistakes and the
+    confusion matrix, from its own probabilities (none if they cannot be found)."""
+    from harness import predictions
+    probabilities_of = predictions.probabilities_function(run.accuracy)
+    if probabilities_of is None:
+        return {}
+    images, onehot = run.test_set
+    probabilities, labels = probabilities_of(images), np.argmax(onehot, axis=1)
+    return {stem + "_mistakes.png": mistakes(images, labels, probabilities, run.script),
+            stem + "_confusion.png": confusion(labels, np.argmax(probabilities, axis=1), run.script)}
 
 
 def write(folder, named_figures):
@@ -177,6 +191,55 @@ def conv_responses(blocks):
             _image(axis, response, cmap="viridis")
         row[0].set_ylabel(f"block {number}\n{maps.shape[0]} maps\n{maps.shape[1]}x{maps.shape[2]}")
     figure.suptitle("Responses of the three conv blocks to one test digit (the first 8 maps of each)")
+    return figure
+
+
+def mistakes(images, labels, probabilities, script, count=24):
+    """The `count` test digits the model gets wrong with the most confidence, most
+    confident first: its answer and probability above each, the true label below."""
+    answers = np.argmax(probabilities, axis=1)
+    wrong = np.nonzero(answers != labels)[0]
+    shown = wrong[np.argsort(-probabilities[wrong, answers[wrong]], kind="stable")][:count]
+    columns = 8
+    rows = max(1, int(np.ceil(len(shown) / columns)))
+    figure, axes = plt.subplots(rows, columns, figsize=(1.6 * columns, 2.1 * rows), squeeze=False)
+    for axis in axes.flat:
+        axis.axis("off")
+    if not len(shown):
+        axes[0, 0].text(0, 0.5, "no test digit is wrong", fontsize=14)
+    for axis, index in zip(axes.flat, shown):
+        axis.axis("on")
+        _image(axis, images[index].reshape(28, 28), cmap="gray_r")
+        axis.set_title(f"says {answers[index]} ({probabilities[index, answers[index]]:.0%})", fontsize=10,
+                       color="tab:red")
+        axis.set_xlabel(f"label {labels[index]}  #{index + 1}", fontsize=9)
+    figure.suptitle(f"{NAMES.get(script, script)}: the {len(shown)} test digits it gets wrong most confidently, "
+                    f"of {len(wrong)} wrong in {len(labels)}\n(above: its answer and probability; below: the "
+                    f"true label and the test image's number)", fontsize=11)
+    figure.tight_layout()
+    return figure
+
+
+def confusion(labels, answers, script):
+    """The confusion matrix of the test set: how often each true digit (row) got each
+    answer (column); the diagonal is right, the rest the mistakes."""
+    counts = np.zeros((10, 10), int)
+    np.add.at(counts, (labels, answers), 1)
+    figure, axis = plt.subplots(figsize=(6.5, 6))
+    off_diagonal = counts * (1 - np.eye(10, dtype=int))
+    axis.imshow(off_diagonal, cmap="Reds", vmin=0, vmax=max(off_diagonal.max(), 1))
+    for row in range(10):
+        for column in range(10):
+            if counts[row, column]:
+                dark = off_diagonal[row, column] > 0.6 * off_diagonal.max()
+                axis.text(column, row, counts[row, column], ha="center", va="center", fontsize=8,
+                          color="tab:green" if row == column else "white" if dark else "black")
+    axis.set_xticks(range(10))
+    axis.set_yticks(range(10))
+    axis.set(xlabel="the model's answer", ylabel="the true digit")
+    wrong = int(off_diagonal.sum())
+    axis.set_title(f"{NAMES.get(script, script)}: {wrong} of {counts.sum()} test digits wrong "
+                   f"({wrong / counts.sum():.2%})\nconfusion matrix (red: the mistakes; green: right)", fontsize=11)
     return figure
 
 

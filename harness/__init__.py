@@ -11,6 +11,8 @@
 - flags: the command line;
 - training: the per-epoch report, Ctrl-C, and what a run writes when it ends;
 - model_file: the learned weights as an .npz file;
+- predictions (imported by --figures only): what the script's own model answers for each
+  test image, with its probabilities;
 - moons (imported by the 2D moons demos only): their data, the plane their maps cover,
   the order of their minibatches, and what a run records and prints.
 """

@@ -71,10 +71,10 @@ def test_linear_regression_draws_its_fit(tmp_path):
 
 
 FIGURES = {
-    "2_logistic_regression.py": ["learning_curve", "weights"],
-    "3_net.py": ["learning_curve", "hidden_units"],
-    "4_modern_net.py": ["learning_curve", "hidden_units"],
-    "5_convolutional_net.py": ["filters", "learning_curve", "responses"],
+    "2_logistic_regression.py": ["confusion", "learning_curve", "mistakes", "weights"],
+    "3_net.py": ["confusion", "hidden_units", "learning_curve", "mistakes"],
+    "4_modern_net.py": ["confusion", "hidden_units", "learning_curve", "mistakes"],
+    "5_convolutional_net.py": ["confusion", "filters", "learning_curve", "mistakes", "responses"],
 }
 
 

@@ -1,0 +1,49 @@
+"""What each model gets wrong (--figures): its probabilities, found from the script's own
+predict, its most confident mistakes, and the confusion matrix of the test set."""
+import os
+import sys
+
+import numpy as np
+
+from test_scripts import REPO
+
+sys.path.insert(0, os.path.join(REPO, "demos"))
+import _scripts  # noqa: E402
+import figures  # noqa: E402
+from harness import predictions  # noqa: E402
+
+
+def test_the_probabilities_are_those_whose_argmax_the_scripts_predict_gives(synthetic_mnist):
+    namespace = _scripts.run("2_logistic_regression.py", "--epochs", "1", "--data-dir", synthetic_mnist)
+    images = namespace["teX"]
+    probabilities = predictions.probabilities_function(namespace["accuracy"])(images)
+    assert probabilities.shape == (len(images), 10)
+    assert np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+    assert np.array_equal(np.argmax(probabilities, axis=1), namespace["predict"](images))
+
+
+def test_a_function_that_calls_no_predict_has_no_probabilities():
+    assert predictions.probabilities_function(lambda X, Y: np.mean(X == Y)) is None
+
+
+def test_the_mistakes_shown_are_the_most_confident_first():
+    labels = np.array([0, 1, 2, 3, 4])
+    probabilities = np.full((5, 10), 0.01)
+    for index, (answer, p) in enumerate([(0, 0.9), (7, 0.6), (2, 0.5), (8, 0.95), (9, 0.3)]):
+        probabilities[index, answer] = p  # images 1, 3 and 4 are wrong: 3 most confidently, then 1, then 4
+    figure = figures.mistakes(np.zeros((5, 784)), labels, probabilities, "2_logistic_regression.py")
+    titles = [axis.get_title() for axis in figure.axes if axis.get_title()]
+    assert titles == ["says 8 (95%)", "says 7 (60%)", "says 9 (30%)"]
+    assert [axis.get_xlabel() for axis in figure.axes if axis.get_xlabel()] == ["label 3  #4", "label 1  #2",
+                                                                                "label 4  #5"]
+    assert "3 test digits it gets wrong most confidently, of 3 wrong in 5" in figure._suptitle.get_text()
+
+
+def test_the_confusion_matrix_counts_each_true_digit_against_each_answer():
+    labels = np.array([0, 0, 1, 1, 1, 2])
+    answers = np.array([0, 1, 1, 1, 2, 2])
+    figure = figures.confusion(labels, answers, "3_net.py")
+    axis = figure.axes[0]
+    cells = {(round(t.get_position()[1]), round(t.get_position()[0])): int(t.get_text()) for t in axis.texts}
+    assert cells == {(0, 0): 1, (0, 1): 1, (1, 1): 2, (1, 2): 1, (2, 2): 1}
+    assert axis.get_title().startswith("sigmoid net (2000): 2 of 6 test digits wrong (33.33%)")
