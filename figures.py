@@ -54,7 +54,7 @@ def test_set_figures(run, stem):
     probabilities_of = predictions.probabilities_function(run.accuracy)
     if probabilities_of is None:
         return {}
-    images, onehot = run.test_set
+    images, onehot = run.test
     probabilities, labels = probabilities_of(images), np.argmax(onehot, axis=1)
     return {stem + "_mistakes.png": mistakes(images, labels, probabilities, run.script),
             stem + "_confusion.png": confusion(labels, np.argmax(probabilities, axis=1), run.script)}
