@@ -29,7 +29,7 @@ def run(script, *flags):
     argv = sys.argv
     sys.argv = [script] + flags
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             return runpy.run_path(os.path.join(PROJECT, script), run_name="__main__")
     finally:
         sys.argv = argv

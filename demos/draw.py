@@ -126,6 +126,10 @@ class Model:
         except load.DataError as error:
             self.state, self.text = "error", str(error)
             return
+        except SystemExit as ending:  # the script's run ends so on Ctrl-C, once it has said so out of sight
+            if ending.code == 130:
+                raise KeyboardInterrupt from None
+            raise
         self.X = namespace["X"]
         self.predict = namespace["predict"]  # the script's own, for the tests to compare with
         self.probabilities = theano.function([self.X], namespace["py_x"], allow_input_downcast=True)
@@ -191,7 +195,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send(403, {"error": problem})
         if self.path != "/predict":
             return self.send(404, {"error": f"nothing at {self.path}"})
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            return self.send(400, {"error": "The request gave no length of the file: send it again."})
         if length > MAX_BYTES:
             self.close_connection = True  # the body is not read
             return self.send(413, {"error": f"The file is too large ({length / 1e6:.0f} MB; at most "
@@ -249,12 +256,12 @@ def main():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"draw.py: open http://127.0.0.1:{server.server_port}/ in a browser (this machine only); "
           f"Ctrl-C stops it", flush=True)
-    for model in models:  # here, not in a thread: the scripts may set signal handlers
-        if model.state == "loading":
-            model.load(args.data_dir)
-        said = {"ready": "ready", "untrained": f"not trained yet: {model.command}"}.get(model.state, model.text)
-        print(f"  {model.name}: {said}", flush=True)
     try:
+        for model in models:  # here, not in a thread: the scripts may set signal handlers
+            if model.state == "loading":
+                model.load(args.data_dir)
+            said = {"ready": "ready", "untrained": f"not trained yet: {model.command}"}.get(model.state, model.text)
+            print(f"  {model.name}: {said}", flush=True)
         threading.Event().wait()
     except KeyboardInterrupt:
         server.shutdown()

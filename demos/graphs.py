@@ -51,6 +51,9 @@ OPS = {
     "CAReduce": "a reduction (a max) as one C loop",
     "MakeVector": "puts sizes together into a shape",
     "Argmax": "the argmax alone: the max it came with is not needed",
+    "ParallelMRGUniform": "dropout's random numbers on all cores, this project's op (harness/fast_ops.py)",
+    "MaxPool": "max-pooling in one pass, this project's op (harness/fast_ops.py)",
+    "MaxPoolGradient": "max-pooling's gradient in one pass, this project's op (harness/fast_ops.py)",
 }
 
 
