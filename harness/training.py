@@ -12,6 +12,8 @@ from harness.model_file import load_params, save_params, save_params_elsewhere
 from harness.progress import Compiling, epoch_bar
 from harness.theano_defaults import SettingsError
 
+CHANCE = 0.10  # the test accuracy of guessing among ten classes
+
 
 class Run:
     """Flags, data and the per-epoch report of one training script. The script owns its
@@ -91,6 +93,10 @@ class Run:
             summary += f" ({self.accuracies[best]:.4f} at epoch {best + 1}, the best on the test set: optimistic)"
         if self.args.dataset == "mnist":
             summary += f"; the slides report {self.slides_accuracy:.3f} after 100 epochs of all 60000 images"
+        if round(abs(self.accuracies[-1] - CHANCE), 4) <= 0.02:  # a second line: not broken, only short
+            summary += (f"\n{self.script}: {self.accuracies[-1]:.4f} is within 0.02 of chance ({CHANCE:.2f}): the "
+                        "model has not started to learn yet (a convnet needs a few hundred steps). Try more images "
+                        "(--ntrain), more epochs (--epochs) or a smaller --batch-size.")
         return summary
 
 

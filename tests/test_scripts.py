@@ -95,6 +95,7 @@ def test_script_learns_synthetic_digits_and_draws_figures(script, synthetic_mnis
     assert [e for e, _, _ in lines] == list(range(1, int(flags[1]) + 1))
     assert lines[-1][1] >= 0.5, result.stdout
     assert lines[-1][2] < lines[0][2]  # the training cost went down
+    assert "chance" not in result.stdout  # the line of a run that has not started to learn
     summary = re.search(f"^{script}: {len(lines)} epochs in .*$", result.stdout, re.M).group(0)
     assert f"test accuracy {lines[-1][1]:.4f}" in summary
     stem = script[:-3]
@@ -103,6 +104,18 @@ def test_script_learns_synthetic_digits_and_draws_figures(script, synthetic_mnis
         width, height = png_size(tmp_path / name)
         assert 500 <= width <= 1600 and 150 <= height <= 1100, (name, width, height)
         assert os.path.getsize(tmp_path / name) > 5000  # a picture, not an empty canvas
+
+
+def test_a_run_still_at_chance_says_so_in_one_line(synthetic_mnist):
+    # one step of the sigmoid net: it still gives one digit for all 500 test images, 50 of each
+    result = run_script("3_net.py", "--data-dir", synthetic_mnist, "--epochs", "1", "--ntrain", "256")
+    assert_clean_exit(result)
+    assert epochs(result.stdout)[-1][1] == 0.1
+    said = [line for line in result.stdout.splitlines() if "chance" in line]
+    assert said == ["3_net.py: 0.1000 is within 0.02 of chance (0.10): the model has not started to learn yet (a "
+                    "convnet needs a few hundred steps). Try more images (--ntrain), more epochs (--epochs) or a "
+                    "smaller --batch-size."]
+    assert result.stdout.splitlines()[-2].startswith("3_net.py: 1 epochs in ")  # right after the summary
 
 
 @pytest.mark.parametrize("script", ["4_modern_net.py", "5_convolutional_net.py"])
