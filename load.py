@@ -16,7 +16,7 @@ from it are downloaded into it. Downloads try several mirrors in turn (override 
 with $MNIST_MIRRORS or $FASHION_MNIST_MIRRORS: space-separated base URLs), check each
 file's published md5, and only then move it into place.
 
-Usage: python load.py [--dataset mnist|fashion] [--data-dir DIR]
+Usage: uv run load.py [--dataset mnist|fashion] [--data-dir DIR]   (python load.py in the pip venv)
 """
 import argparse
 import gzip
@@ -31,6 +31,8 @@ import urllib.request
 import zlib
 
 import numpy as np
+
+from route import command
 
 TIMEOUT = 30  # seconds, for connecting and for each read
 TITLE = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}
@@ -171,7 +173,7 @@ def _fetch(url, path, md5, timeout, dataset):
 
 
 def _no_download(folder, dataset, name, answers):
-    retry = "python load.py --dataset " + dataset
+    retry = command("load.py") + " --dataset " + dataset
     if folder != default_folder(dataset):
         retry += " --data-dir " + folder
     raise DataError(
@@ -184,7 +186,7 @@ def _no_download(folder, dataset, name, answers):
 
 def _damaged(path, cause, dataset):
     return DataError(f"{path}: {cause}. The file is damaged or is not the {TITLE[dataset]} file; "
-                     f"delete it and run `python load.py --dataset {dataset}` (with the same "
+                     f"delete it and run `{command('load.py')} --dataset {dataset}` (with the same "
                      f"--data-dir, if any) to download it again.")
 
 

@@ -1,7 +1,7 @@
 """demos/knn.py on full MNIST (10000 test against 60000 training images), beside
 scikit-learn's brute-force KNeighborsClassifier doing the same search on the same data.
 
-    python benchmarks/knn_benchmark.py --data-dir ../shared/mnist [--k 1 3] [--rounds 3]
+    python benchmarks/knn_benchmark.py --data-dir PATH [--k 1 3] [--rounds 3]
 
 Each round runs the Theano program, then scikit-learn (this file with --peer), each in a
 fresh process, alternating so that both see the same machine load. Seconds are those of

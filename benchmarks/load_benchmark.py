@@ -1,7 +1,8 @@
 """Time and peak memory of a full MNIST load, beside a reference, in fresh processes.
 
 Each case runs 5 times, each in a new Python process that imports numpy, then does the
-work and reports its own wall time and peak RSS (ru_maxrss). Medians are shown.
+work and reports its own wall time and peak RSS (ru_maxrss). Medians are shown and
+recorded in results/load.json, with the date and the machine.
 
   baseline   import numpy and nothing else (the floor every case starts from)
   reference  gzip-decompress the four .gz files into bytes and keep them
@@ -15,10 +16,12 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 import load  # noqa: E402
+from cpu import machine  # noqa: E402
 
 CHILD = """
 import json, os, resource, sys, time, gzip
@@ -61,6 +64,7 @@ def main():
     except load.DataError as err:
         sys.exit(str(err))
     print(f"data: {folder}; median of {args.runs} fresh processes per case")
+    load_average = os.getloadavg()[0]
     rows = {case: measure(case, folder, args.runs) for case in ("baseline", "reference", "load")}
     print(f"{'case':<10} {'time (s)':>9} {'peak RSS (MiB)':>15} {'RSS above baseline':>19}")
     base = rows["baseline"][1]
@@ -70,6 +74,12 @@ def main():
     print(f"load / reference: time x{t_load / t_ref:.2f}, "
           f"memory above baseline x{(m_load - base) / (m_ref - base):.2f} "
           f"(float32 images alone are {70000 * 784 * 4 / 2**20:.0f} MiB)")
+    report = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M"), "load_average_at_start": load_average,
+              "runs": args.runs, **{case: {"seconds": round(seconds, 3), "peak_rss_mib": round(rss, 1)}
+                                    for case, (seconds, rss) in rows.items()},
+              "load_over_reference_seconds": round(t_load / t_ref, 2)}
+    with open(os.path.join(ROOT, "results", "load.json"), "w") as f:
+        json.dump(report, f, indent=2)
 
 
 if __name__ == "__main__":

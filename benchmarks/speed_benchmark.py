@@ -1,8 +1,8 @@
 """Seconds per epoch of scripts 2-5, each beside the same model in PyTorch, measured in one run.
 
     pip install torch==2.13.0      # the reference; not a requirement of the project
-    python benchmarks/speed_benchmark.py --data-dir ../shared/mnist [--rounds 3] [SCRIPT ...]
-    python benchmarks/speed_benchmark.py --startup --data-dir ../shared/mnist [--rounds 3] [SCRIPT ...]
+    python benchmarks/speed_benchmark.py --data-dir PATH [--rounds 3] [SCRIPT ...]
+    python benchmarks/speed_benchmark.py --startup --data-dir PATH [--rounds 3] [SCRIPT ...]
 
 Each round runs every script for a few epochs on full MNIST (batch 128), then its
 PyTorch twin (benchmarks/torch_reference.py), as separate processes, alternating so

@@ -1,8 +1,8 @@
 """The talk's takeaways, each measured by an ablation: one thing of a model changed,
 everything else (data, initial weights, batches, epochs, seed) kept.
 
-    python benchmarks/takeaways_benchmark.py --data-dir /work/shared/mnist   # about 25 min
-    python benchmarks/takeaways_benchmark.py --table       # the README table, from results/
+    python benchmarks/takeaways_benchmark.py --data-dir PATH   # about 25 min
+    python benchmarks/takeaways_benchmark.py --table       # the table of docs/results.md, from results/
 
 - noise is important for regularization: the modern net with and without dropout;
 - rectifiers for faster, better learning: rectifier against sigmoid hidden units;
@@ -203,7 +203,7 @@ def verdict(difference, accuracy, ntest, wording):
 
 
 def table(variants):
-    """The README table: claim, experiment, measured numbers, and whether it held."""
+    """The table of docs/results.md: claim, experiment, measured numbers, and whether it held."""
     missing = [name for name in VARIANTS if name not in variants]
     if missing:
         raise load.DataError(f"the results lack {', '.join(missing)}: run the benchmark (without --table) "
@@ -278,10 +278,11 @@ def main():
     parser.add_argument("--batch-size", type=int, default=128, help="examples per step (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=1, help="seed of weights, noise and the pixel shuffle "
                         "(default: %(default)s)")
-    parser.add_argument("--data-dir", metavar="DIR", help="folder of the MNIST files (default: see README)")
+    parser.add_argument("--data-dir", metavar="DIR", help="folder of the MNIST files (default: see docs/data.md)")
     parser.add_argument("--output", metavar="PATH", default=RESULTS,
                         help="results file (default: results/takeaways.json)")
-    parser.add_argument("--table", action="store_true", help="print the README table from the results file, and stop")
+    parser.add_argument("--table", action="store_true",
+                        help="print the table of docs/results.md from the results file, and stop")
     args = parser.parse_args()
     for flag in ("ntrain", "ntest", "epochs", "conv_epochs", "batch_size"):
         if getattr(args, flag) < 1:

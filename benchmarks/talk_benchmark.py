@@ -1,11 +1,11 @@
-"""Run scripts 2-5 at the talk's settings and record what they reach, for the README.
+"""Run scripts 2-5 at the talk's settings and record what they reach, for docs/results.md.
 
-    python benchmarks/talk_benchmark.py --data-dir ../shared/mnist             # 100 epochs each
+    python benchmarks/talk_benchmark.py --data-dir PATH             # 100 epochs each
     python benchmarks/talk_benchmark.py 5_convolutional_net.py --epochs 30
-    python benchmarks/talk_benchmark.py --table     # the README's results table, from results/
-    python benchmarks/talk_benchmark.py 3_net.py --seeds 2 3 4 5 --data-dir ../shared/mnist
-    python benchmarks/talk_benchmark.py 3_net.py --seeds 1 --lr 0.5 --data-dir ../shared/mnist
-    python benchmarks/talk_benchmark.py 4_modern_net.py --seeds 1 --validation 10000 --data-dir ../shared/mnist
+    python benchmarks/talk_benchmark.py --table     # the tables of docs/results.md, from results/
+    python benchmarks/talk_benchmark.py 3_net.py --seeds 2 3 4 5 --data-dir PATH
+    python benchmarks/talk_benchmark.py 3_net.py --seeds 1 --lr 0.5 --data-dir PATH
+    python benchmarks/talk_benchmark.py 4_modern_net.py --seeds 1 --validation 10000 --data-dir PATH
 
 Each script runs as a user would run it (full MNIST, batch 128, its own learning
 rate, a fixed seed). Its output goes to results/<script>.log, its figures to
@@ -127,6 +127,7 @@ def run_seeds(scripts, seeds, epochs, lr, validation, data_dir, path):
             flags += ["--data-dir", data_dir] if data_dir else []
             with open(log_path, "a") as log:
                 log.write(f"$ python {script} {' '.join(flags)}\n")
+                log.write(f"# on {machine()}, {time.strftime('%Y-%m-%d %H:%M')}\n")  # the machine, as the OS says
             rows, _, status = run(script, flags, log_path, mode="a")
             if status != 0 or len(rows) != epochs:  # a stopped run is not recorded: the next rerun redoes it
                 print(f"{script} seed {seed} stopped after {len(rows)} epochs (exit status {status}); "
@@ -199,7 +200,7 @@ def validation_table(path):
 
 
 def table():
-    """The README's results table, from results/summary.json and results/speed.json."""
+    """The results table of docs/results.md, from results/summary.json and results/speed.json."""
     with open(os.path.join(RESULTS, "summary.json")) as f:
         summary = json.load(f)
     speed_path = os.path.join(RESULTS, "speed.json")
@@ -237,7 +238,7 @@ def main():
                         help="where --seeds records its runs, their output beside it in .log "
                              "(default: results/seeds.csv, or results/validation_N.csv)")
     parser.add_argument("--table", action="store_true",
-                        help="only print the README's results tables (seed 1, over the seeds, with --validation)")
+                        help="only print the results tables of docs/results.md (seed 1, over the seeds, with --validation)")
     args = parser.parse_args()
     if (args.lr is not None or args.validation) and not args.seeds:
         parser.error("--lr and --validation need --seeds: the main runs are at the talk's settings")

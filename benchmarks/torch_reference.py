@@ -1,7 +1,7 @@
 """The same four models in PyTorch, as the speed reference for speed_benchmark.py.
 
     pip install torch==2.13.0      # not a requirement of the project
-    python benchmarks/torch_reference.py 4_modern_net.py --epochs 3 --data-dir ../shared/mnist
+    python benchmarks/torch_reference.py 4_modern_net.py --epochs 3 --data-dir PATH
 
 Same data, initialisation (N(0, 0.01^2)), batches (file order, last partial batch
 dropped), optimisers and test evaluation as the Theano scripts; prints one line per

@@ -159,7 +159,7 @@ def parse_args(doc, flags="", **defaults):
         parser.add_argument("--dataset", choices=["mnist", "fashion"], default="mnist",
                             help="MNIST digits, or Fashion-MNIST clothes in the same format (default: mnist)")
         parser.add_argument("--data-dir", metavar="DIR",
-                            help="folder holding the four data files (default: see README, 'Where the data comes from')")
+                            help="folder holding the four data files (default: see docs/data.md)")
     if defaults.pop("model", False):
         parser.add_argument("--save-model", metavar="PATH", type=_output_file,
                             help="write the learned weights to the file PATH (.npz format; the name is kept)")

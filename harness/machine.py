@@ -32,7 +32,7 @@ def _notice(text):
 _device = user_setting("device")[0] or ""
 if _device.startswith(("cuda", "opencl")) and importlib.util.find_spec("pygpu") is None:
     _notice(f"{where('device')} needs pygpu (libgpuarray), which is not installed: running on the CPU. "
-            "See README, 'Your machine'.")
+            "See docs/theano.md, 'Your machine'.")
     os.environ["THEANO_FLAGS"] += ",device=cpu"
 
 warnings.filterwarnings("ignore", message="DeprecationWarning: there is no c\\+\\+ compiler")  # said below
@@ -48,7 +48,7 @@ PYTHON_ONLY = theano.config.mode in ("FAST_COMPILE", "DebugMode", "DEBUG_MODE") 
 if NO_COMPILER:
     how = where("cxx") if user_setting("cxx")[1] else "no g++ found"
     _notice(f"no C++ compiler ({how}): Theano runs its Python implementations, many times slower, and "
-            "the convnet cannot run. Install g++: see README, 'Your machine'.")
+            "the convnet cannot run. Install g++: see docs/theano.md, 'Your machine'.")
 elif PYTHON_ONLY:
     setting = where("mode") if user_setting("mode")[1] else where("linker")
     _notice(f"{setting}: Theano runs Python implementations of most ops, many times slower "
@@ -94,7 +94,7 @@ def _refusal(convolutions):
         return ("floatX", "its input is T.ftensor4 (float32), and the gradient of its convolutions does not "
                 "type-check with float64 weights", "remove floatX or set floatX=float32 for this program")
     if NO_COMPILER:
-        return "cxx", "its convolutions (CorrMM) have only a C implementation", "install g++ (README, 'Your machine')"
+        return "cxx", "its convolutions (CorrMM) have only a C implementation", "install g++ (docs/theano.md, 'Your machine')"
     if PYTHON_ONLY:
         return ("mode" if user_setting("mode")[1] else "linker", "its convolutions (CorrMM) have only a C "
                 "implementation", "remove that setting for this program")

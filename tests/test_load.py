@@ -207,12 +207,14 @@ def test_missing_folder(tmp_path):
     assert f"{tmp_path / 'nowhere'} (given by --data-dir) does not exist" in result.stderr
 
 
-def test_empty_folder_offline(tmp_path, closed_port):
-    result = run_load("--data-dir", str(tmp_path), MNIST_MIRRORS=closed_port)
+# The command to retry with is the one of the learner's route: uv sets $UV for what it runs.
+@pytest.mark.parametrize("uv, retry", [("", "python load.py"), ("/usr/local/bin/uv", "uv run load.py")])
+def test_empty_folder_offline(tmp_path, closed_port, uv, retry):
+    result = run_load("--data-dir", str(tmp_path), MNIST_MIRRORS=closed_port, UV=uv)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "Could not download train-images-idx3-ubyte.gz" in result.stderr
     assert "Connection refused" in result.stderr and all(n in result.stderr for n in NAMES)
-    assert f"retry with: python load.py --dataset mnist --data-dir {tmp_path}" in result.stderr
+    assert f"retry with: {retry} --dataset mnist --data-dir {tmp_path}" in result.stderr
     assert os.listdir(tmp_path) == []
 
 
@@ -298,7 +300,8 @@ def test_failing_mirrors_fall_through(server, tmp_path, closed_port, capsys):
     assert capsys.readouterr().err.count("failed:") == 4 * 6
 
 
-def test_all_mirrors_failing(server, tmp_path, closed_port):
+def test_all_mirrors_failing(server, tmp_path, closed_port, monkeypatch):
+    monkeypatch.delenv("UV", raising=False)  # the pip venv's route
     mirrors = [closed_port, server.url + "/404/", server.url + "/500/"]
     with pytest.raises(load.DataError) as err:
         load.download(str(tmp_path), mirrors=mirrors, checksums=server.md5)
