@@ -109,6 +109,7 @@ def test_more_neighbours_than_training_images_is_refused(synthetic_mnist):
     assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_real_mnist_first_1000_test_digits(real_mnist):
     result = run_knn("--data-dir", real_mnist, "--ntest", "1000")
     assert_clean_exit(result)

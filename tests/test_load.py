@@ -44,6 +44,7 @@ def real_arrays(real_mnist):
     return load.mnist(data_dir=real_mnist)
 
 
+@pytest.mark.slow
 def test_real_mnist_shapes_types_and_first_labels(real_arrays):
     trX, teX, trY, teY = real_arrays
     assert [a.shape for a in real_arrays] == [(60000, 784), (10000, 784), (60000, 10), (10000, 10)]
@@ -57,6 +58,7 @@ def test_real_mnist_shapes_types_and_first_labels(real_arrays):
     assert abs(trX.mean() * 255 - 33.3184) < 1e-3  # mean pixel, as in SOURCE.md
 
 
+@pytest.mark.slow
 def test_real_mnist_integer_labels_and_slicing(real_mnist, real_arrays):
     trX, teX, trY, teY = load.mnist(1000, 500, onehot=False, data_dir=real_mnist)
     assert trX.shape == (1000, 784) and teX.shape == (500, 784)
@@ -67,6 +69,7 @@ def test_real_mnist_integer_labels_and_slicing(real_mnist, real_arrays):
     assert list(np.bincount(full)) == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 
 
+@pytest.mark.slow
 def test_real_mnist_cli(real_mnist):
     result = run_load("--data-dir", real_mnist)
     assert result.returncode == 0, result.stderr
@@ -77,6 +80,7 @@ def test_real_mnist_cli(real_mnist):
 
 @pytest.mark.skipif(not os.path.isdir(load.DEBIAN_DIR["fashion"]),
                     reason="install Debian's dataset-fashion-mnist to test Fashion-MNIST")
+@pytest.mark.slow
 def test_fashion_from_debian_folder(monkeypatch):
     monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
     assert load.find_data("fashion") == load.DEBIAN_DIR["fashion"]
@@ -355,6 +359,7 @@ def test_ctrl_c_removes_the_temp_file(server, tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_cli_downloads_real_files(real_mnist, server, tmp_path, closed_port):
     server.files = {name: open(os.path.join(real_mnist, name), "rb").read() for name in GZ}
     mirrors = f"{closed_port} {server.url}/404/ {server.url}/good/"

@@ -26,6 +26,8 @@ SETTINGS = {
 }
 
 
+pytestmark = pytest.mark.slow  # a Jupyter kernel per test: the second tier
+
 def notebook(script, flags_line):
     """The script as jupytext opens it, with the settings line edited."""
     book = jupytext.read(os.path.join(REPO, script))

@@ -238,6 +238,7 @@ REAL_RUNS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script", sorted(REAL_RUNS))
 def test_script_reaches_real_mnist_accuracy(script, real_mnist):
     flags, threshold = REAL_RUNS[script]
@@ -246,6 +247,7 @@ def test_script_reaches_real_mnist_accuracy(script, real_mnist):
     assert epochs(result.stdout)[-1][1] >= threshold, result.stdout
 
 
+@pytest.mark.slow
 def test_logistic_regression_one_epoch_on_5000_real_images(real_mnist):
     result = run_script("2_logistic_regression.py", "--data-dir", real_mnist, "--epochs", "1", "--ntrain", "5000")
     assert_clean_exit(result)

@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -23,6 +25,7 @@ def recorded(path):
     return runs
 
 
+@pytest.mark.slow
 def test_seeds_append_and_resume(synthetic_mnist, tmp_path):
     path = str(tmp_path / "seeds.csv")
     common = ["2_logistic_regression.py", "--epochs", "2", "--data-dir", synthetic_mnist, "--seeds-file", path]
@@ -53,6 +56,7 @@ def test_seeds_append_and_resume(synthetic_mnist, tmp_path):
     assert "`python 2_logistic_regression.py --epochs 2 --seed 1 --lr 0.5`" in table
 
 
+@pytest.mark.slow
 def test_seeds_rerun_with_other_epochs_replaces_the_run(synthetic_mnist, tmp_path):
     path = str(tmp_path / "seeds.csv")
     common = ["2_logistic_regression.py", "--data-dir", synthetic_mnist, "--seeds-file", path, "--seeds", "4"]

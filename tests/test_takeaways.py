@@ -6,6 +6,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEMO = "demos/modern_net_inside.py"
 BENCHMARK = "benchmarks/takeaways_benchmark.py"
@@ -83,6 +85,7 @@ def test_demo_help_and_a_digit_that_is_not_there(synthetic_mnist):
     assert "--digit 101" in result.stderr and "from 1 to 100" in result.stderr
 
 
+@pytest.mark.slow
 def test_benchmark_records_every_variant_resumes_and_tables_each_claim(synthetic_mnist, tmp_path):
     output = str(tmp_path / "takeaways.json")
     flags = ["--data-dir", synthetic_mnist, "--ntrain", "256", "--ntest", "100", "--epochs", "2", "--conv-epochs",

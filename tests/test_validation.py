@@ -59,6 +59,7 @@ def test_holding_out_too_many_images_is_a_clear_error(synthetic_mnist):
     assert not epochs(result.stdout)
 
 
+@pytest.mark.slow
 def test_benchmark_records_validation_runs_and_tables_them(synthetic_mnist, tmp_path):
     path = tmp_path / "validation_400.csv"
     run = subprocess.run([sys.executable, "benchmarks/talk_benchmark.py", "2_logistic_regression.py", "--seeds", "3",
