@@ -85,12 +85,12 @@ def test_same_seed_same_output(synthetic_mnist, tmp_path):
     assert outputs["first"][1] != outputs["other"][1]  # the seed chooses the digits shown
 
 
-def test_help():
-    result = run_knn("--help")
-    assert result.returncode == 0
-    assert "most similar image" in result.stdout
+def test_help(program_help):
+    status, said = program_help["demos/knn.py"]
+    assert status == 0
+    assert "most similar image" in said
     for flag in ["--k", "--seed", "--figures", "--ntrain", "--ntest", "--data-dir"]:
-        assert flag in result.stdout
+        assert flag in said
 
 
 @pytest.mark.parametrize("flags, message", [(["--k", "0"], "0 is too small"),

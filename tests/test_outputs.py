@@ -2,6 +2,7 @@
 trains, and a save that still fails at the end keeps the weights elsewhere.
 
 The scripts share this plumbing (harness), so 2_logistic_regression.py stands for all of them."""
+import json
 import os
 import re
 import shutil
@@ -29,15 +30,19 @@ def error_lines(stderr):
     return [line for line in stderr.splitlines() if line.startswith("error: ")]
 
 
+def make_places(folder):
+    """A folder and a plain file in `folder`, and `folder` itself."""
+    (folder / "folder").mkdir()
+    (folder / "notes.txt").write_text("not a folder\n")
+    return {"folder": str(folder / "folder"), "file": str(folder / "notes.txt"), "tmp": str(folder)}
+
+
 @pytest.fixture
 def places(tmp_path):
-    """A folder and a plain file in tmp_path, and tmp_path itself."""
-    (tmp_path / "folder").mkdir()
-    (tmp_path / "notes.txt").write_text("not a folder\n")
-    return {"folder": str(tmp_path / "folder"), "file": str(tmp_path / "notes.txt"), "tmp": str(tmp_path)}
+    return make_places(tmp_path)
 
 
-@pytest.mark.parametrize("flags, message", [
+OUTPUT_PATHS = [
     (["--save-model", "{folder}"], "argument --save-model: {folder} is a folder; give a file in it, "
                                    "e.g. {folder}/model.npz"),
     (["--save-model", "{tmp}/new/"], "argument --save-model: {tmp}/new/ is a folder"),
@@ -54,14 +59,52 @@ def places(tmp_path):
                                        "{file} is a file, not a folder"),
     (["--figures", "/sys/theano-tutorials"], "no file can be made in /sys"),
     (["--figures", "{tmp}/out", "--save-model", "{tmp}/out"], "--save-model and --figures both name {tmp}/out"),
-])
-def test_an_output_path_that_cannot_work_is_refused_before_anything_runs(flags, message, places):
+]
+
+# Runs 2_logistic_regression.py with each list of flags in turn, in one Python process, as
+# `python 2_logistic_regression.py FLAGS` runs up to the refusal of a flag (argparse exits
+# there, before any data is loaded or anything compiled): Theano is imported once, not once
+# a case. The first case also runs on its own, as a user would run it.
+RUN_EACH = """
+import contextlib, io, json, runpy, sys
+said = []
+for flags in json.loads(sys.argv[1]):
+    sys.argv = ["2_logistic_regression.py", *flags]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            runpy.run_path("2_logistic_regression.py", run_name="__main__")
+            status = 0
+        except SystemExit as exit:
+            status = exit.code
+    said.append((status, out.getvalue(), err.getvalue()))
+print(json.dumps(said))
+"""
+
+
+@pytest.fixture(scope="module")
+def output_path_runs(tmp_path_factory):
+    """For each case of OUTPUT_PATHS: its places, and (status, stdout, stderr) of its run."""
+    places = [make_places(tmp_path_factory.mktemp("places")) for _ in OUTPUT_PATHS]
     # --data-dir names no folder: a run that got as far as the data would say so instead
-    result = run_script("2_logistic_regression.py", "--data-dir", os.path.join(places["tmp"], "no-data"),
-                        *[f.format(**places) for f in flags])
-    assert result.returncode == 2
-    assert message.format(**places) in refused(result)
-    assert sorted(os.listdir(places["tmp"])) == ["folder", "notes.txt"]  # nothing made
+    runs = [["--data-dir", os.path.join(where["tmp"], "no-data"), *[f.format(**where) for f in flags]]
+            for where, (flags, _) in zip(places, OUTPUT_PATHS)]
+    result = subprocess.run([sys.executable, "-c", RUN_EACH, json.dumps(runs)], cwd=REPO, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    return list(zip(places, json.loads(result.stdout), runs))
+
+
+@pytest.mark.parametrize("case", range(len(OUTPUT_PATHS)))
+def test_an_output_path_that_cannot_work_is_refused_before_anything_runs(case, output_path_runs):
+    where, (status, stdout, stderr), flags = output_path_runs[case]
+    message = OUTPUT_PATHS[case][1].format(**where)
+    assert status == 2
+    assert message in refused(subprocess.CompletedProcess(flags, status, stdout, stderr))
+    assert sorted(os.listdir(where["tmp"])) == ["folder", "notes.txt"]  # nothing made
+    if case == 0:  # and as a user runs it
+        result = run_script("2_logistic_regression.py", *flags)
+        assert result.returncode == 2 and message in refused(result)
 
 
 def test_the_linear_regression_figures_path_is_checked_too(places):

@@ -74,11 +74,11 @@ def test_demo_same_seed_same_output(synthetic_mnist, tmp_path):
     assert outputs["first"][0] != outputs["other"][0]  # the seed is what fixes them
 
 
-def test_demo_help_and_a_digit_that_is_not_there(synthetic_mnist):
-    result = run(DEMO, "--help")
-    assert result.returncode == 0
-    assert result.stdout.startswith("usage: modern_net_inside.py")
-    assert "--load-model" in result.stdout and "--digit" in result.stdout
+def test_demo_help_and_a_digit_that_is_not_there(synthetic_mnist, program_help):
+    status, said = program_help[DEMO]
+    assert status == 0
+    assert said.startswith("usage: modern_net_inside.py")
+    assert "--load-model" in said and "--digit" in said
     result = run(DEMO, "--data-dir", synthetic_mnist, "--ntest", "100", "--digit", "101", "--epochs", "0")
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
