@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import animation  # noqa: E402
 import numpy as np  # noqa: E402
 
-import load  # noqa: E402  its DataError: a problem the user can fix, without a traceback
+from errors import PathError  # noqa: E402
 
 SLIDES = {"2_logistic_regression.py": 0.925, "3_net.py": 0.984, "4_modern_net.py": 0.990,
           "5_convolutional_net.py": 0.995}
@@ -80,8 +80,8 @@ def write(folder, named_figures):
                     f.write(picture)
                 print(f"wrote {path}")
     except OSError as error:
-        raise load.DataError(f"Could not write the figures into {folder} ({error.strerror or error}). "
-                             f"Free some disk space or choose a folder that can be written.") from None
+        raise PathError(f"Could not write the figures into {folder} ({error.strerror or error}). "
+                        f"Free some disk space or choose a folder that can be written.") from None
 
 
 def _encoded(figure):

@@ -32,6 +32,7 @@ import zlib
 
 import numpy as np
 
+from errors import DataError
 from route import command
 
 TIMEOUT = 30  # seconds, for connecting and for each read
@@ -57,10 +58,6 @@ MD5 = {  # of the published .gz files
                 "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310"},
 }
 NAMES = [name[:-3] for name in MD5["mnist"]]
-
-
-class DataError(Exception):
-    """The data could not be found, downloaded or read; the message says how to fix it."""
 
 
 def default_folder(dataset="mnist"):
@@ -253,7 +250,8 @@ def mnist(ntrain=60000, ntest=10000, onehot=True, data_dir=None, dataset="mnist"
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("Usage:")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", choices=sorted(TITLE), default="mnist")
+    parser.add_argument("--dataset", choices=sorted(TITLE), default="mnist",
+                        help="MNIST digits, or Fashion-MNIST clothes (default: %(default)s)")
     parser.add_argument("--data-dir", help="folder holding the four files (those missing are "
                         "downloaded into it); default: search as described above")
     args = parser.parse_args(argv)

@@ -33,6 +33,7 @@ sys.path.insert(0, REPO)
 import harness  # noqa: E402  before theano: sets this project's Theano defaults
 import load  # noqa: E402
 from cpu import machine  # noqa: E402
+from errors import DataError, PathError  # noqa: E402
 import numpy as np  # noqa: E402
 import theano  # noqa: E402
 from theano import tensor as T  # noqa: E402
@@ -178,8 +179,8 @@ def read_results(path):
         with open(path) as f:
             return json.load(f)["variants"]
     except (OSError, ValueError, KeyError) as error:
-        raise load.DataError(f"cannot read the results file {path}: {error}. Delete it (or give another "
-                             f"--output) to start the benchmark afresh.") from None
+        raise PathError(f"cannot read the results file {path}: {error}. Delete it (or give another "
+                        f"--output) to start the benchmark afresh.") from None
 
 
 def write_results(path, variants):
@@ -206,8 +207,8 @@ def table(variants):
     """The table of docs/results.md: claim, experiment, measured numbers, and whether it held."""
     missing = [name for name in VARIANTS if name not in variants]
     if missing:
-        raise load.DataError(f"the results lack {', '.join(missing)}: run the benchmark (without --table) "
-                             f"to finish them, then ask for the table again.")
+        raise DataError(f"the results lack {', '.join(missing)}: run the benchmark (without --table) "
+                        f"to finish them, then ask for the table again.")
     final = {name: v["accuracy"] for name, v in variants.items()}
     first = {name: v["first_epoch_accuracy"] for name, v in variants.items()}
     trained = {name: v["train_accuracy"] for name, v in variants.items()}

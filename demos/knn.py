@@ -13,8 +13,9 @@ import theano
 from theano import tensor as T
 
 import load
+from errors import SettingError
 
-args = harness.parse_args(__doc__, seed=1, data=True, figures=True,
+args = harness.parse_args(__doc__, seed=(1, "the test digits and mistakes --figures draws"), data=True, figures=True,
                           k=(1, "how many of the most similar training images vote on the label"))
 np.random.seed(args.seed)  # chooses the digits the figure shows
 
@@ -24,8 +25,8 @@ trX, teX, trY, teY = load.mnist(args.ntrain, args.ntest, onehot=False, data_dir=
 print(f"knn.py: k {args.k}, seed {args.seed}; {len(trX)} training and {len(teX)} test images of {args.dataset}",
       flush=True)
 if args.k > len(trX):
-    raise load.DataError(f"--k {args.k} asks for more neighbours than the {len(trX)} training images; "
-                         f"give a smaller --k or a larger --ntrain.")
+    raise SettingError(f"--k {args.k} asks for more neighbours than the {len(trX)} training images; "
+                       f"give a smaller --k or a larger --ntrain.")
 
 # nothing to learn: the training images themselves are the model
 B = theano.shared(trX, name="training_images")

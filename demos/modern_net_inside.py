@@ -15,12 +15,14 @@ a quick start: the net is then a little less sure than after 20 epochs).
 import _project  # noqa: F401  the project's folder on the import path
 import harness  # before theano: sets this project's Theano defaults
 import load
+from errors import SettingError
 import numpy as np
 import theano
 from theano import tensor as T
 from theano.sandbox.rng_mrg import MRG_RandomStreams as RandomStreams
 
-args = harness.parse_args(__doc__, epochs=3, lr=0.001, seed=1, batch_size=128, data=True, model=True, figures=True,
+args = harness.parse_args(__doc__, epochs=3, lr=0.001, seed=(1, "the starting weights and the dropout noise"),
+                          batch_size=128, data=True, model=True, figures=True,
                           digit=(1, "which test image to look inside: 1 is the first"),
                           samples=(100, "noisy passes of the digit"))
 np.random.seed(args.seed)
@@ -79,8 +81,8 @@ def model(X, w_h, w_h2, w_o, p_drop_input, p_drop_hidden):
 
 trX, teX, trY, teY = load.mnist(args.ntrain, args.ntest, onehot=True, data_dir=args.data_dir, dataset=args.dataset)
 if args.digit > len(teX):
-    raise load.DataError(f"--digit {args.digit} asks for test image {args.digit}, but there are {len(teX)}; "
-                         f"give a number from 1 to {len(teX)}.")
+    raise SettingError(f"--digit {args.digit} asks for test image {args.digit}, but there are {len(teX)}; "
+                       f"give a number from 1 to {len(teX)}.")
 
 X = T.fmatrix()
 Y = T.fmatrix()

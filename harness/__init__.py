@@ -19,15 +19,15 @@
 import os
 import sys
 
-from harness import theano_defaults  # first: it sets the environment NumPy and Theano read
-import load
+from harness import theano_defaults  # noqa: F401  first: it sets the environment NumPy and Theano read
+from errors import LearnerError
 
 
 def _excepthook(kind, error, traceback):
     """Errors a user can fix get one paragraph, not a traceback (SHOW_TRACEBACK=1 shows it)."""
     if issubclass(kind, KeyboardInterrupt):
         print("\nStopped by Ctrl-C; nothing was saved.", file=sys.stderr)
-    elif issubclass(kind, (load.DataError, theano_defaults.SettingsError)) and not os.environ.get("SHOW_TRACEBACK"):
+    elif issubclass(kind, LearnerError) and not os.environ.get("SHOW_TRACEBACK"):
         print(f"error: {error}", file=sys.stderr)
     elif "Compilation failed (return status=" in str(error) and not os.environ.get("SHOW_TRACEBACK"):
         print(f"error: Theano could not compile its C code: {str(error).split('Compilation failed')[1][:400]} "
@@ -47,4 +47,4 @@ from harness.training import Run  # noqa: E402, F401
 
 if in_notebook():  # the kernel shows errors itself: the same paragraph there
     sys.modules["IPython"].get_ipython().set_custom_exc(
-        (load.DataError, theano_defaults.SettingsError), lambda shell, kind, error, traceback, tb_offset=None: _excepthook(kind, error, traceback))
+        (LearnerError,), lambda shell, kind, error, traceback, tb_offset=None: _excepthook(kind, error, traceback))

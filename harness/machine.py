@@ -14,7 +14,8 @@ import sys
 import tempfile
 import warnings
 
-from harness.theano_defaults import USER_FLAGS, SettingsError, user_setting
+from errors import SettingError
+from harness.theano_defaults import USER_FLAGS, user_setting
 
 
 def where(key):
@@ -39,7 +40,7 @@ warnings.filterwarnings("ignore", message="DeprecationWarning: there is no c\\+\
 try:
     import theano
 except ValueError as error:  # a value Theano does not know
-    raise SettingsError(f"Theano refuses a setting: {str(error).rstrip('.')}. Change it where you set it: "
+    raise SettingError(f"Theano refuses a setting: {str(error).rstrip('.')}. Change it where you set it: "
                         f"THEANO_FLAGS is {USER_FLAGS!r}; Theano also reads "
                         f"{os.environ.get('THEANORC', '~/.theanorc')}.") from None
 
@@ -75,7 +76,7 @@ def _check_compiler():
     if failed:
         key_lines = [line for line in said if ("error" in line or "cannot" in line) and "collect2" not in line]
         told = f"the compiler said: {(key_lines or said)[0].strip()}" if said else "the compiler failed, saying nothing"
-        raise SettingsError(f"Theano cannot compile its C code with {', '.join(where(k) for k in chosen)}: "
+        raise SettingError(f"Theano cannot compile its C code with {', '.join(where(k) for k in chosen)}: "
                             f"{told}. Fix or remove that setting (without it, this project's defaults apply); "
                             f"`{theano.config.cxx} --version` should work.")
 
@@ -107,4 +108,4 @@ def check(convolutions):
     if refusal:
         key, why, fix = refusal
         setting = where(key) if user_setting(key)[1] else "no C++ compiler found"
-        raise SettingsError(f"This program cannot run with {setting}: {why}. Fix: {fix}.")
+        raise SettingError(f"This program cannot run with {setting}: {why}. Fix: {fix}.")

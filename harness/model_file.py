@@ -1,22 +1,25 @@
 """The learned weights as an .npz file: written whole or not at all, read with clear errors."""
 import contextlib
+import io
 import os
 import tempfile
 import zipfile
 
 import numpy as np
 
-import load
+from errors import ModelFileError
 
 FIX = "Give a file written by --save-model of the same script."
 
 
 def _write_new(folder, prefix, suffix, params):
     """Write the parameters into a new file in `folder` and return its path; on failure, leave nothing."""
+    archive = io.BytesIO()  # built in memory: a disk that fails then fails a plain write, not NumPy's zip file
+    np.savez(archive, *[p.get_value() for p in params])
     handle, path = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=suffix)
     try:
         with os.fdopen(handle, "wb") as f:
-            np.savez(f, *[p.get_value() for p in params])
+            f.write(archive.getbuffer())
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(path, 0o666 & ~umask)  # mkstemp made it private; give it a normal file's mode
@@ -48,14 +51,14 @@ def save_params_elsewhere(name, params):
             return os.path.abspath(_write_new(folder, name + "-", ".npz", params))
         except OSError as error:  # the current folder may be gone: no abspath for it then
             problems.append(f"{called or folder}: {error.strerror or error}")
-    raise load.DataError(f"The weights could not be written anywhere ({'; '.join(problems)}); they are lost. "
+    raise ModelFileError(f"The weights could not be written anywhere ({'; '.join(problems)}); they are lost. "
                          f"Free some disk space or make one of these folders writable, then run again.")
 
 
 def read_params(path):
-    """The arrays of an .npz file written by save_params, or a DataError saying what is wrong with it."""
+    """The arrays of an .npz file written by save_params, or a ModelFileError saying what is wrong with it."""
     def refuse(problem):
-        return load.DataError(f"The model file {path} {problem}. {FIX}")
+        return ModelFileError(f"The model file {path} {problem}. {FIX}")
 
     if not os.path.exists(path):
         raise refuse("does not exist")
@@ -91,7 +94,7 @@ def load_params(path, params):
     values = read_params(path)
     expected = [p.get_value().shape for p in params]
     if [v.shape for v in values] != expected:
-        raise load.DataError(f"The model file {path} holds weights of shapes {[v.shape for v in values]}, "
+        raise ModelFileError(f"The model file {path} holds weights of shapes {[v.shape for v in values]}, "
                              f"but this script's model needs {expected}. {FIX}")
     for p, v in zip(params, values):
         p.set_value(v.astype(p.dtype))

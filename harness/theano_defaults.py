@@ -51,10 +51,6 @@ THEANO_DEFAULTS = {
 }
 
 
-class SettingsError(Exception):
-    """A setting a program cannot run with; its message says which, why, and the fix."""
-
-
 USER_FLAGS = os.environ.get("THEANO_FLAGS", "")  # as you set them, before the defaults join them
 
 

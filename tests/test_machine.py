@@ -78,4 +78,4 @@ def test_a_fallback_is_said_once_in_one_line(script, flags, note, synthetic_mnis
 def test_show_traceback_shows_it(synthetic_mnist):
     result = run("3_net.py", synthetic_mnist, "floatX=float16", SHOW_TRACEBACK="1")
     assert result.returncode == 1
-    assert "Traceback" in result.stderr and "SettingsError" in result.stderr
+    assert "Traceback" in result.stderr and "SettingError" in result.stderr
