@@ -10,11 +10,18 @@ some keys differ in every process, so their modules were compiled again each tim
 Both are fixed here as Aesara fixed them (PR 1108): the key leaves out an empty
 __props__, and the code's version is a digest of its text. An op that declares no
 C-code version stays unversioned: it is never reused.
+
+The two replaced methods are copies of Theano 1.0.5's, changed: on any other version
+they stay as that Theano has them, and a line says so.
 """
 import hashlib
+import sys
 
+import theano
 from theano.gof.cc import CLinker
 from theano.gof.op import COp
+
+FITS = "1.0.5"  # the Theano whose CLinker.cmodule_key_ and COp.c_code_cache_version these replace
 
 _theano_cmodule_key = CLinker.cmodule_key_
 
@@ -39,8 +46,6 @@ def cmodule_key_(linker, fgraph, *args, **kwargs):
     return (version, key[1]) if all(version) else key
 
 
-CLinker.cmodule_key_ = cmodule_key_
-
 _theano_cop_version = COp.c_code_cache_version
 
 
@@ -50,4 +55,9 @@ def c_code_cache_version(op):
     return (int.from_bytes(digest[:8], "big"),) + _theano_cop_version(op)[1:]
 
 
-COp.c_code_cache_version = c_code_cache_version
+if theano.__version__ == FITS:
+    CLinker.cmodule_key_ = cmodule_key_
+    COp.c_code_cache_version = c_code_cache_version
+else:
+    print(f"note: harness/compile_cache.py fits Theano {FITS}, not the installed {theano.__version__}: it stays off, "
+          "so Theano may compile some of its C code again in every run.", file=sys.stderr, flush=True)
