@@ -11,7 +11,7 @@ import numpy as np
 import theano
 from theano import tensor as T
 
-args = harness.parse_args(__doc__, epochs=100, lr=0.01, seed=1, figures=True)
+args = harness.parse_args(__doc__, epochs=100, lr=0.01, seed=(1, "the noise in the data"), figures=True)
 np.random.seed(args.seed)
 
 

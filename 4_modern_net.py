@@ -12,7 +12,7 @@ import theano
 from theano import tensor as T
 from theano.sandbox.rng_mrg import MRG_RandomStreams as RandomStreams
 
-run = harness.Run(__doc__, slides_accuracy=0.990, lr=0.001)
+run = harness.Run(__doc__, slides_accuracy=0.990, lr=0.001, dropout=True)
 args = run.args
 srng = RandomStreams(seed=args.seed)
 

@@ -14,7 +14,7 @@ from theano.sandbox.rng_mrg import MRG_RandomStreams as RandomStreams
 from theano.tensor.nnet import conv2d
 from theano.tensor.signal.pool import pool_2d
 
-run = harness.Run(__doc__, slides_accuracy=0.995, lr=0.001, convolutions=True)
+run = harness.Run(__doc__, slides_accuracy=0.995, lr=0.001, convolutions=True, dropout=True)
 args = run.args
 srng = RandomStreams(seed=args.seed)
 

@@ -54,9 +54,11 @@ def measure(command):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--k", type=int, nargs="+", default=[1, 3], help="default: 1 3")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--data-dir")
+    parser.add_argument("--k", type=int, nargs="+", default=[1, 3],
+                        help="the k of each kNN to measure, in demos/knn.py and in scikit-learn (default: 1 3)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="runs of each, whose median time and memory are recorded (default: %(default)s)")
+    parser.add_argument("--data-dir", help="folder with the MNIST files (default: as load.py finds them)")
     parser.add_argument("--peer", action="store_true", help="run scikit-learn once (the benchmark does this)")
     args = parser.parse_args()
     data = ["--data-dir", args.data_dir] if args.data_dir else []

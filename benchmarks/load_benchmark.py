@@ -57,7 +57,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", help="folder with the MNIST files (default: as load.py)")
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=5,
+                        help="fresh processes per case, whose median time and memory are printed (default: %(default)s)")
     args = parser.parse_args()
     try:
         folder = load.find_data("mnist", args.data_dir)

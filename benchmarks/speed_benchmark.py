@@ -98,9 +98,10 @@ def startup(scripts, rounds, data):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("scripts", nargs="*", metavar="SCRIPT", help="default: all four")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--data-dir")
+    parser.add_argument("scripts", nargs="*", metavar="SCRIPT", help="the scripts to time (default: all four)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of runs, whose median seconds per epoch are recorded (default: %(default)s)")
+    parser.add_argument("--data-dir", help="folder with the MNIST files (default: as load.py finds them)")
     parser.add_argument("--startup", action="store_true", help="time a short run's whole process instead")
     args = parser.parse_args()
     for script in args.scripts:

@@ -224,9 +224,10 @@ def table():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("scripts", nargs="*", metavar="SCRIPT", help="default: all four")
-    parser.add_argument("--epochs", type=int, default=100, help="default: %(default)s, as in the talk")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("scripts", nargs="*", metavar="SCRIPT", help="the scripts to run (default: all four)")
+    parser.add_argument("--epochs", type=int, default=100, help="passes over the training data in each run (default: %(default)s, as in the talk)")
+    parser.add_argument("--seed", type=int, default=1,
+                        help="the seed of each script's run (default: %(default)s); --seeds runs several instead")
     parser.add_argument("--data-dir", help="folder with the MNIST files (default: as load.py finds them)")
     parser.add_argument("--seeds", type=int, nargs="+", metavar="SEED",
                         help="run each script once per seed, into results/seeds.csv (see above)")

@@ -10,7 +10,8 @@ from theano import tensor as T
 
 from harness import moons
 
-args = harness.parse_args(__doc__, seed=1, batch_size=32, figures=True,
+args = harness.parse_args(__doc__, seed=(1, "the points, the starting weights and the order of the minibatches"),
+                          batch_size=32, figures=True,
                           steps=(1000, "gradient steps each optimiser takes"),
                           points=(200, "moons points to learn"),
                           noise=(0.2, "standard deviation of the noise added to the points"),

@@ -15,8 +15,8 @@ import shlex
 import sys
 import tempfile
 
+from errors import SettingError
 from harness.model_file import read_params
-from harness.theano_defaults import SettingsError
 
 
 def in_notebook():
@@ -51,14 +51,14 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message):
         if not in_notebook():
             super().error(message)
-        raise SettingsError(f"{self.prog}: {message}, in the settings line's flags=\"{self.flags}\". Change "
-                            f"the flags there and run the cell again; flags=\"--help\" lists them all.")
+        raise SettingError(f"{self.prog}: {message}, in the settings line's flags=\"{self.flags}\". Change "
+                           f"the flags there and run the cell again; flags=\"--help\" lists them all.")
 
     def exit(self, status=0, message=None):
         if not in_notebook():
             super().exit(status, message)
-        raise SettingsError(f"{self.prog}: the flags it takes are listed above. Take --help out of "
-                            f"flags=\"{self.flags}\" to run the program.")
+        raise SettingError(f"{self.prog}: the flags it takes are listed above. Take --help out of "
+                           f"flags=\"{self.flags}\" to run the program.")
 
 
 def _count(minimum):
@@ -122,16 +122,28 @@ def _output_folder(text):
     return text
 
 
+def flag(args, name):
+    """How a refusal names a flag: '--batch-size 500', or '--batch-size 128, the default'
+    where the learner left it as it was, so a message never seems to quote a flag not given."""
+    value = getattr(args, name)
+    default = ", the default" if value == args.defaults.get(name) else ""
+    return f"--{name.replace('_', '-')} {value:g}{default}" if isinstance(value, float) else \
+        f"--{name.replace('_', '-')} {value}{default}"
+
+
 def parse_args(doc, flags="", **defaults):
     """Parse the flags a script takes: `flags` as written in the script, then (but in a
     notebook) the command line, which wins. Which flags, the keys of `defaults` choose:
 
-    epochs, lr, seed, batch_size -- those flags, with that default;
-    data=True -- --ntrain, --ntest, --validation, --dataset, --data-dir;
+    epochs, lr, batch_size -- those flags, with that default;
+    seed=(default, what) -- --seed, saying what its random numbers choose in this program;
+    data=True -- --ntrain, --ntest, --dataset, --data-dir;
+    validation=True -- --validation;
     model=True -- --save-model, --load-model;
     figures=True -- --figures;
     any other key -- a flag of the script's own, given as (default, help): a whole
-    number of at least 1, or a number above 0, as its default is."""
+    number of at least 1, or a number above 0, as its default is.
+    A program offers only the flags it uses."""
     parser = _Parser(flags, prog=program(doc), description=doc,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     defaults = dict(defaults)
@@ -142,8 +154,10 @@ def parse_args(doc, flags="", **defaults):
         parser.add_argument("--lr", type=_positive_float, default=defaults.pop("lr"),
                             help="learning rate (default: %(default)s)")
     if "seed" in defaults:
-        parser.add_argument("--seed", type=int, default=defaults.pop("seed"),
-                            help="seed for the weights and the noise; same seed, same results (default: %(default)s)")
+        seed, chosen = defaults.pop("seed")
+        parser.add_argument("--seed", type=int, default=seed,
+                            help=f"seed of the random numbers that choose {chosen}; same seed, same results "
+                                 f"(default: %(default)s)")
     if "batch_size" in defaults:
         parser.add_argument("--batch-size", type=_count(1), default=defaults.pop("batch_size"),
                             help="examples per gradient step (default: %(default)s)")
@@ -152,14 +166,15 @@ def parse_args(doc, flags="", **defaults):
                             help="use the first N training images, e.g. 5000 for a quick run (default: all)")
         parser.add_argument("--ntest", type=_count(1),
                             help="test on the first N test images (default: all)")
-        parser.add_argument("--validation", type=_count(0), default=0, metavar="N",
-                            help="hold out the last N training images to pick an epoch without looking at the "
-                                 "test set: each epoch reports their accuracy too, and the summary the test "
-                                 "accuracy at the epoch where it was best (default: 0, as in the talk)")
         parser.add_argument("--dataset", choices=["mnist", "fashion"], default="mnist",
                             help="MNIST digits, or Fashion-MNIST clothes in the same format (default: mnist)")
         parser.add_argument("--data-dir", metavar="DIR",
                             help="folder holding the four data files (default: see docs/data.md)")
+    if defaults.pop("validation", False):
+        parser.add_argument("--validation", type=_count(0), default=0, metavar="N",
+                            help="hold out the last N training images to pick an epoch without looking at the "
+                                 "test set: each epoch reports their accuracy too, and the summary the test "
+                                 "accuracy at the epoch where it was best (default: 0, as in the talk)")
     if defaults.pop("model", False):
         parser.add_argument("--save-model", metavar="PATH", type=_output_file,
                             help="write the learned weights to the file PATH (.npz format; the name is kept)")
@@ -173,8 +188,9 @@ def parse_args(doc, flags="", **defaults):
         parser.add_argument("--" + name.replace("_", "-"), type=kind, default=default,
                             help=f"{help} (default: %(default)s)")
     args = parser.parse_args(shlex.split(flags) + ([] if in_notebook() else sys.argv[1:]))
+    args.defaults = {name: parser.get_default(name) for name in vars(args)}
     if getattr(args, "ntrain", None) is not None and args.ntrain < getattr(args, "batch_size", 1):
-        parser.error(f"--ntrain {args.ntrain} is smaller than one batch (--batch-size {args.batch_size})")
+        parser.error(f"--ntrain {args.ntrain} is smaller than one batch ({flag(args, 'batch_size')})")
     if getattr(args, "save_model", None) and getattr(args, "figures", None) \
             and os.path.abspath(args.save_model) == os.path.abspath(args.figures):
         parser.error(f"--save-model and --figures both name {args.save_model}: one file cannot be a folder too")

@@ -1,12 +1,31 @@
 """What a person at a terminal sees while a script works: how long Theano took to
 compile the model, then a bar over each epoch's batches. Only when standard error is a
 terminal: in pipes, logs and tests the output stays the epoch lines alone."""
+import errno
+import os
 import sys
 import time
 
 from tqdm import tqdm
 
 BAR = "{desc}: {n_fmt}/{total_fmt} batches |{bar}| {rate_inv_fmt}, {remaining} left{postfix}"
+
+
+def say(text, file=None, end="\n"):
+    """Print a line now. Returns None, or the error if no one can read it any more (a pipe
+    whose reader ended, a terminal that hung up): that stream then goes to /dev/null, so
+    that nothing printed later stops what the program still has to do."""
+    file = file or sys.stdout
+    try:
+        print(text, file=file, end=end, flush=True)
+    except OSError as error:
+        if error.errno not in (errno.EPIPE, errno.EIO):
+            raise
+        nowhere = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(nowhere, file.fileno())
+        os.close(nowhere)
+        return error
+    return None
 
 
 def at_terminal():
@@ -19,12 +38,11 @@ class Compiling:
     def start(self):
         self.started = time.time()
         if at_terminal():
-            print("compiling the model with Theano (C code, cached for later runs) ...", end="", file=sys.stderr,
-                  flush=True)
+            say("compiling the model with Theano (C code, cached for later runs) ...", sys.stderr, end="")
 
     def done(self):
         if at_terminal():
-            print(f" {time.time() - self.started:.1f} s", file=sys.stderr, flush=True)
+            say(f" {time.time() - self.started:.1f} s", sys.stderr)
 
 
 def epoch_bar(costs, batches, epoch):
