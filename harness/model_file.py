@@ -42,10 +42,10 @@ def save_params(path, params):
         raise
 
 
-def save_params_elsewhere(name, params):
-    """When save_params failed: write the parameters to a new file name-XXXX.npz in the
-    current folder or else in the temp folder, and return its path."""
-    problems = []
+def save_params_elsewhere(name, params, failed):
+    """When save_params failed (`failed` says where and why): write the parameters to a
+    new file name-XXXX.npz in the current folder or else in the temp folder, and return its path."""
+    problems = [failed]
     for folder, called in [(os.curdir, "the current folder"), (tempfile.gettempdir(), None)]:
         try:
             return os.path.abspath(_write_new(folder, name + "-", ".npz", params))

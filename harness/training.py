@@ -299,8 +299,9 @@ class _Training:
         try:
             save_params(path, self.params)
         except OSError as error:
-            elsewhere = save_params_elsewhere(os.path.splitext(self.run.script)[0], self.params)
             reason = f"{error.strerror}: {error.filename}" if error.filename else error.strerror or error
+            elsewhere = save_params_elsewhere(os.path.splitext(self.run.script)[0], self.params,
+                                              f"--save-model {path}: {reason}")
             say(f"error: could not write --save-model {path} ({reason}); "
                 f"the weights are in {elsewhere} instead (--load-model reads it).", sys.stderr)
             return False

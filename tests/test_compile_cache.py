@@ -31,3 +31,20 @@ def test_a_second_run_compiles_nothing(script, synthetic_mnist, tmp_path):
     # the fix, 4 of script 2's again every time.
     assert modules[0] > 5
     assert modules[1] == 0, f"the second run compiled {modules[1]} modules again"
+
+
+def test_the_patches_stay_off_on_another_theano():
+    # Theano imported first and given another version number, then the harness
+    check = ("import theano; theano.__version__ = '1.0.4'; import harness; from theano.gof.cc import CLinker; "
+             "from theano.gof.op import COp; print(CLinker.cmodule_key_.__module__, COp.c_code_cache_version.__module__)")
+    env = {**os.environ, "THEANO_FLAGS": "blas.ldflags="}  # what Theano needs to import before the harness
+    result = subprocess.run([sys.executable, "-c", check], cwd=REPO, capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["theano.gof.cc", "theano.gof.op"]  # Theano's own methods
+    lines = [line for line in result.stderr.splitlines() if "theano.tensor.blas" not in line]  # NumPy's BLAS, here
+    assert lines == ["note: harness/compile_cache.py fits Theano 1.0.5, not the installed 1.0.4: it stays off, so "
+                     "Theano may compile some of its C code again in every run."], result.stderr
+    # and on 1.0.5 they are in place
+    on_fit = subprocess.run([sys.executable, "-c", check.replace("theano.__version__ = '1.0.4'; ", "")], cwd=REPO,
+                            capture_output=True, text=True, env=env)
+    assert on_fit.stdout.split() == ["harness.compile_cache", "harness.compile_cache"], on_fit.stderr
