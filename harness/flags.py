@@ -189,8 +189,9 @@ def parse_args(doc, flags="", **defaults):
                             help=f"{help} (default: %(default)s)")
     args = parser.parse_args(shlex.split(flags) + ([] if in_notebook() else sys.argv[1:]))
     args.defaults = {name: parser.get_default(name) for name in vars(args)}
-    if getattr(args, "ntrain", None) is not None and args.ntrain < getattr(args, "batch_size", 1):
-        parser.error(f"--ntrain {args.ntrain} is smaller than one batch ({flag(args, 'batch_size')})")
+    if getattr(args, "ntrain", None) is not None and args.ntrain <= getattr(args, "batch_size", 0):
+        parser.error(f"--ntrain {args.ntrain} is not more than one batch ({flag(args, 'batch_size')}): the "
+                     f"training loop takes only batches that end before the last image")
     if getattr(args, "save_model", None) and getattr(args, "figures", None) \
             and os.path.abspath(args.save_model) == os.path.abspath(args.figures):
         parser.error(f"--save-model and --figures both name {args.save_model}: one file cannot be a folder too")

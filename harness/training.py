@@ -88,14 +88,16 @@ class Run:
         a = self.args
         trX, teX, trY, teY = load.mnist(a.ntrain, a.ntest, onehot=True, data_dir=a.data_dir, dataset=a.dataset)
         kept = len(trX) - a.validation
-        if kept < a.batch_size and a.validation:
+        # the talk's zip(range, range) takes only batches that end before the last image
+        if kept <= a.batch_size and a.validation:
             raise SettingError(f"--validation {a.validation} leaves {max(kept, 0)} of the {len(trX)} training "
-                               f"images, less than one batch ({flag(a, 'batch_size')}). Hold out fewer, e.g. "
+                               f"images, not more than one batch ({flag(a, 'batch_size')}): the training loop "
+                               f"takes only batches that end before the last image. Hold out fewer, e.g. "
                                f"--validation {len(trX) // 6}, or give a smaller --batch-size.")
-        if kept < a.batch_size:
-            raise SettingError(f"{flag(a, 'batch_size')} is more than the {len(trX)} training images of "
-                               f"{a.dataset}: a batch is taken from them. Give --batch-size {len(trX)} or less "
-                               f"(the talk's is 128).")
+        if kept <= a.batch_size:
+            raise SettingError(f"{flag(a, 'batch_size')} is not less than the {len(trX)} training images of "
+                               f"{a.dataset}: the training loop takes only batches that end before the last "
+                               f"image. Give --batch-size {len(trX) - 1} or less (the talk's is 128).")
         held_out = f" (and {a.validation} held out for validation)" if a.validation else ""
         print(f"{self.script}: {a.epochs} epochs, batch {a.batch_size}, lr {a.lr}, seed {a.seed}; "
               f"{kept} training{held_out} and {len(teX)} test images of {a.dataset}", flush=True)

@@ -190,16 +190,6 @@ def test_memory_run_out_in_evaluation_is_one_paragraph_and_keeps_the_weights(man
 
 
 @pytest.mark.slow
-def test_memory_run_out_in_training_names_the_batch_size(many_test_images, tmp_path):
-    result = subprocess.run([sys.executable, "5_convolutional_net.py", "--data-dir", many_test_images, "--epochs",
-                             "1", "--batch-size", "512", "--ntest", "100"], cwd=REPO, capture_output=True, text=True,
-                            preexec_fn=limited(0.9), timeout=600)
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert_one_paragraph(result.stderr, "Out of memory while training epoch 1", "--batch-size 512",
-                         "Without --save-model the weights are not kept.")
-
-
-@pytest.mark.slow
 def test_a_full_disk_is_one_message(synthetic_mnist, tmp_path):
     disk = tmp_path / "disk"
     disk.mkdir()

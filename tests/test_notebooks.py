@@ -118,7 +118,7 @@ def test_a_refused_flag_stops_the_cell_with_one_paragraph_and_the_kernel_lives(s
     manager, client = start_kernel()
     try:
         for flags, said in [("--epochs -1", "argument --epochs: -1 is too small: it must be at least 0"),
-                            ("--epochs 2 --ntrain 100", "--ntrain 100 is smaller than one batch (--batch-size 128)"),
+                            ("--epochs 2 --ntrain 100", "--ntrain 100 is not more than one batch (--batch-size 128, the default)"),
                             ("--help", "the flags it takes are listed above")]:
             status, stdout, stderr, errors, _ = run_cell(manager, client, f"FLAGS = {flags!r}\n" + cells[0])
             assert status == "error"  # the cell stops: Run All goes no further

@@ -163,7 +163,8 @@ def test_loading_another_scripts_model_is_a_clear_error(synthetic_mnist, tmp_pat
     (["--batch-size", "0"], "--batch-size: 0 is too small"),
     (["--lr", "0"], "--lr: 0.0 must be greater than 0"),
     (["--epochs", "ten"], "--epochs: 'ten' is not a whole number"),
-    (["--ntrain", "100"], "--ntrain 100 is smaller than one batch"),
+    (["--ntrain", "100"], "--ntrain 100 is not more than one batch (--batch-size 128, the default)"),
+    (["--ntrain", "64", "--batch-size", "64"], "--ntrain 64 is not more than one batch (--batch-size 64)"),
 ])
 def test_bad_flags_are_refused(flags, message):
     result = run_script("2_logistic_regression.py", *flags)
@@ -177,6 +178,21 @@ def test_more_training_images_than_exist_is_refused(synthetic_mnist):
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "5000" in result.stderr and "2000" in result.stderr
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--batch-size", "100000"], "--batch-size 100000 is not less than the 2000 training images"),
+    (["--validation", "1990", "--batch-size", "64"], "--validation 1990 leaves 10 of the 2000 training images, "
+                                                     "not more than one batch (--batch-size 64)"),
+    (["--validation", "1900"], "not more than one batch (--batch-size 128, the default)"),
+])
+def test_a_refusal_names_the_flags_given(flags, message, synthetic_mnist):
+    result = run_script("2_logistic_regression.py", "--data-dir", synthetic_mnist, *flags)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: ") and message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    if "--validation" not in flags:
+        assert "--validation" not in result.stderr  # a flag not given is never blamed
 
 
 def test_every_script_has_help(program_help):
