@@ -23,7 +23,7 @@ from theano import gof
 from theano import tensor as T
 
 import _scripts
-import load
+from errors import PathError
 
 GET_DOT = ("install Graphviz (apt install graphviz, brew install graphviz or conda install graphviz) "
            "and run again for the pictures.")
@@ -260,8 +260,8 @@ def main():
         try:
             os.makedirs(args.figures, exist_ok=True)
         except OSError as error:
-            raise load.DataError(f"Could not make the folder {args.figures} ({error.strerror}); "
-                                 f"give --figures a folder that can be written.") from None
+            raise PathError(f"Could not make the folder {args.figures} ({error.strerror}); "
+                            f"give --figures a folder that can be written.") from None
         if not has_dot:
             print(f"Graphviz's dot is not on the PATH, so the graphs are written as text only: {GET_DOT}")
     for script in scripts:
@@ -278,8 +278,8 @@ def main():
                 if has_dot:
                     draw(graph.dot(f"{script}: the graph of {name}"), stem + ".png")
             except OSError as error:
-                raise load.DataError(f"Could not write the graphs into {args.figures} ({error.strerror or error}). "
-                                     f"Free some disk space or choose a folder that can be written.") from None
+                raise PathError(f"Could not write the graphs into {args.figures} ({error.strerror or error}). "
+                                f"Free some disk space or choose a folder that can be written.") from None
     if not args.figures:
         print(f"--figures DIR writes these graphs there, as text{' and pictures' if has_dot else ''}.")
 

@@ -65,8 +65,8 @@ def test_a_signal_ends_a_run_as_ctrl_c_does(signum, name, synthetic_mnist, tmp_p
     finished = re.search(r"^2_logistic_regression.py: (\d+) epochs in \d+ s: test accuracy ([\d.]+) at the end",
                          stdout, re.M)
     assert f"saved the weights to {model}" in stdout
-    assert sorted(os.listdir(tmp_path / "figures")) == ["2_logistic_regression_learning_curve.png",
-                                                        "2_logistic_regression_weights.png"]
+    assert {"2_logistic_regression_learning_curve.png", "2_logistic_regression_weights.png"} <= set(
+        os.listdir(tmp_path / "figures"))
     # the weights saved are those of the last epoch that finished (a stop between the end of
     # its batches and its line would have learned one epoch more than it reported)
     accuracy = evaluated("2_logistic_regression.py", model, synthetic_mnist)
@@ -90,7 +90,7 @@ def test_a_terminal_that_hangs_up_still_saves(synthetic_mnist, tmp_path):
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 128 + signal.SIGHUP
     assert evaluated("2_logistic_regression.py", model, synthetic_mnist) > 0.3
-    assert len(os.listdir(tmp_path / "figures")) == 2
+    assert "2_logistic_regression_learning_curve.png" in os.listdir(tmp_path / "figures")
 
 
 @pytest.mark.slow
