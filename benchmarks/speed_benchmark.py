@@ -1,25 +1,37 @@
-"""Seconds per epoch of scripts 2-5, each beside the same model in PyTorch, measured in one run.
+"""Seconds per epoch of scripts 2-5, each beside the same model in PyTorch, measured in one
+run, and how close each comes to the machine's limit; writes docs/speed.md.
 
-    pip install torch==2.13.0      # the reference; not a requirement of the project
-    python benchmarks/speed_benchmark.py --data-dir PATH [--rounds 3] [SCRIPT ...]
-    python benchmarks/speed_benchmark.py --startup --data-dir PATH [--rounds 3] [SCRIPT ...]
+    python3 -m venv ../torchvenv && ../torchvenv/bin/pip install torch==2.13.0 numpy
+    python benchmarks/speed_benchmark.py --torch-python ../torchvenv/bin/python --data-dir PATH
+        [--rounds 3] [--ntrain N] [--fast-ops-off] [SCRIPT ...]
+    python benchmarks/speed_benchmark.py --startup --torch-python ... --data-dir PATH [--rounds 3] [SCRIPT ...]
+    python benchmarks/speed_benchmark.py --docs     # only write docs/speed.md from results/
 
-Each round runs every script for a few epochs on full MNIST (batch 128), then its
-PyTorch twin (benchmarks/torch_reference.py), as separate processes, alternating so
-that both see the same machine load. It prints the median seconds per epoch of each
-(compile time excluded, test evaluation included) and their ratio, and writes them to
-results/speed.json (keeping the scripts it did not measure). This machine is shared
-and noisy: read the ratios, not the seconds.
+PyTorch is the reference, not a requirement of the project: give the Python that has it
+with --torch-python (or $TORCH_PYTHON; default: this Python).
+
+Each round runs every script for a few epochs on MNIST (batch 128; all 60000 training
+images, or the first --ntrain), then its PyTorch twin (benchmarks/torch_reference.py),
+as separate processes, alternating so that both see the same machine load; with
+--fast-ops-off, the script a third time with harness/fast_ops.py switched off. Each
+round also times this machine's float32 matrix product (benchmarks/roofline.py) and
+notes the load average before each run. It prints the median seconds per epoch of each
+(compile time excluded, test evaluation included), their ratio, and the GFLOP/s each
+achieves against the matrix product's, and writes them to results/speed.json (with
+--ntrain N: results/speed_ntrain_N.json), keeping the scripts it did not measure, and
+docs/speed.md. On a shared machine the seconds
+vary with the load: read the ratios.
 
 --startup measures what a learner waits for on a short run (--epochs 1 --ntrain 1280
 --ntest 500): whole-process seconds, and seconds to the first epoch line, of each script
 run first alone in an empty Theano compiledir; first after the scripts before it, in a
 compiledir of their own (as a learner meets it); later, once all have run there; and of
-its PyTorch twin. Medians over the rounds, into results/startup.json.
+its PyTorch twin. Medians over the rounds, into results/startup.json and docs/speed.md.
 """
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -29,24 +41,36 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "benchmarks"))
 from cpu import machine  # noqa: E402
+from roofline import epoch_flops, sgemm_gflops, training_flops  # noqa: E402
 from talk_benchmark import EPOCH_LINE  # noqa: E402
 SCRIPTS = {"2_logistic_regression.py": 3, "3_net.py": 3, "4_modern_net.py": 3, "5_convolutional_net.py": 1}
 SHORT_RUN = ["--epochs", "1", "--ntrain", "1280", "--ntest", "500"]
+MNIST_SIZES = (60000, 10000)  # training and test images
+BATCH = 128
+RESULTS = os.path.join(REPO, "results")
+DOCS = os.path.join(REPO, "docs", "speed.md")
+FAST_OPS_OFF = {**os.environ, "THEANO_FLAGS": ",".join(
+    flag for flag in (os.environ.get("THEANO_FLAGS", ""), "optimizer_excluding=fast_ops") if flag)}
 
 
-def epoch_seconds(command):
-    result = subprocess.run([sys.executable, *command], cwd=REPO, capture_output=True, text=True)
+def load():
+    """The machine's load average over the last minute."""
+    return os.getloadavg()[0]
+
+
+def epoch_seconds(python, command, env=None):
+    result = subprocess.run([python, *command], cwd=REPO, capture_output=True, text=True, env=env)
     seconds = [float(m["seconds"]) for m in map(EPOCH_LINE.match, result.stdout.splitlines()) if m]
     if result.returncode != 0 or not seconds:
         sys.exit(f"{' '.join(command)} failed (exit status {result.returncode}):\n{result.stdout}{result.stderr}")
     return seconds
 
 
-def whole_process(command, env=None):
+def whole_process(python, command, env=None):
     """(seconds to the first epoch line, seconds for the whole process) of one run."""
     start = time.perf_counter()
     first_epoch = None
-    process = subprocess.Popen([sys.executable, *command], cwd=REPO, stdout=subprocess.PIPE,
+    process = subprocess.Popen([python, *command], cwd=REPO, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, env=env)
     output = []
     for line in process.stdout:
@@ -58,7 +82,7 @@ def whole_process(command, env=None):
     return first_epoch, time.perf_counter() - start
 
 
-def startup(scripts, rounds, data):
+def startup(scripts, rounds, data, torch_python):
     """Whole-process seconds of a short run, and to its first epoch line: each script's first
     run alone in an empty compiledir, its first run after the scripts before it (as a
     learner meets it, running them in order), a later run once all have run, and PyTorch's."""
@@ -67,9 +91,11 @@ def startup(scripts, rounds, data):
 
     def theano(script, compiledir):
         flags = f"{os.environ.get('THEANO_FLAGS', '')},base_compiledir={compiledir}".lstrip(",")
-        return whole_process([script, *SHORT_RUN, *data], {**os.environ, "THEANO_FLAGS": flags})
+        return whole_process(sys.executable, [script, *SHORT_RUN, *data], {**os.environ, "THEANO_FLAGS": flags})
 
+    loads = []
     for round_ in range(1, rounds + 1):
+        loads.append(load())
         with tempfile.TemporaryDirectory() as learner:
             for script in scripts:
                 with tempfile.TemporaryDirectory() as empty:
@@ -77,11 +103,11 @@ def startup(scripts, rounds, data):
                 times[script]["in_order"].append(theano(script, learner))
             for script in scripts:
                 times[script]["later"].append(theano(script, learner))
-                times[script]["torch"].append(whole_process(["benchmarks/torch_reference.py", script, *SHORT_RUN,
-                                                             *data]))
+                times[script]["torch"].append(whole_process(torch_python, ["benchmarks/torch_reference.py", script,
+                                                                          *SHORT_RUN, *data]))
         print(f"round {round_} done", file=sys.stderr, flush=True)
     report = {"machine": machine(), "flags": " ".join(SHORT_RUN), "rounds": rounds,
-              "date": time.strftime("%Y-%m-%d %H:%M"), "scripts": {}}
+              "date": time.strftime("%Y-%m-%d %H:%M"), "load": [min(loads), max(loads)], "scripts": {}}
     print(f"{'script':<24} {'first, alone':>12} {'first, in order':>15} {'later':>6} {'PyTorch':>8} {'later/PyTorch':>13}"
           f"   (whole process, s; to the first epoch line in brackets)")
     for script, measured in times.items():
@@ -92,8 +118,124 @@ def startup(scripts, rounds, data):
                                      "later_over_torch": ratio}
         print(f"{script:<24} {medians['first'][1]:>12.1f} {medians['in_order'][1]:>15.1f} {medians['later'][1]:>6.1f} "
               f"{medians['torch'][1]:>8.1f} {ratio:>13.2f}   ({', '.join(f'{medians[r][0]:.1f}' for r in runs)})")
-    with open(os.path.join(REPO, "results", "startup.json"), "w") as f:
+    with open(os.path.join(RESULTS, "startup.json"), "w") as f:
         json.dump(report, f, indent=2)
+
+
+def per_epoch(scripts, args, data):
+    """Seconds per epoch, GFLOP/s and the machine's sgemm GFLOP/s, into results/speed.json
+    (results/speed_ntrain_N.json for epochs of N images)."""
+    ntrain, ntest = args.ntrain or MNIST_SIZES[0], args.ntest or MNIST_SIZES[1]
+    sizes = [*(["--ntrain", str(args.ntrain)] if args.ntrain else []), *(["--ntest", str(args.ntest)] if args.ntest else [])]
+    runs = ("theano", "torch", "fast_ops_off") if args.fast_ops_off else ("theano", "torch")
+    times = {script: {run: [] for run in runs} for script in scripts}
+    loads, peaks = [], []
+    for round_ in range(1, args.rounds + 1):
+        loads.append(load())
+        peaks.append(sgemm_gflops())
+        for script in scripts:
+            flags = ["--epochs", str(SCRIPTS[script]), *sizes, *data]
+            for run in runs:
+                loads.append(load())
+                if run == "torch":
+                    times[script][run] += epoch_seconds(args.torch_python, ["benchmarks/torch_reference.py", script,
+                                                                            *flags])
+                else:
+                    times[script][run] += epoch_seconds(sys.executable, [script, *flags],
+                                                        FAST_OPS_OFF if run == "fast_ops_off" else None)
+            print(f"round {round_}: {script} done", file=sys.stderr, flush=True)
+    peak = statistics.median(peaks)
+    path = os.path.join(RESULTS, f"speed_ntrain_{args.ntrain}.json" if args.ntrain else "speed.json")
+    report = {"scripts": {}}
+    if os.path.exists(path):  # keep the scripts this run did not measure
+        with open(path) as f:
+            report = json.load(f)
+    print(f"{'script':<24} {'Theano s/epoch':>14} {'PyTorch s/epoch':>15} {'ratio':>6} {'GFLOP/s Theano':>14} "
+          f"{'PyTorch':>8} {'sgemm':>6}")
+    for script, measured in times.items():
+        seconds = {run: statistics.median(measured[run]) for run in runs}
+        flops = epoch_flops(script, BATCH, ntrain, ntest)
+        gflops = {run: round(flops / seconds[run] / 1e9, 1) for run in runs}
+        report["scripts"][script] = {
+            "theano_seconds_per_epoch": seconds["theano"], "torch_seconds_per_epoch": seconds["torch"],
+            "ratio": round(seconds["theano"] / seconds["torch"], 2),
+            **({"fast_ops_off_seconds_per_epoch": seconds["fast_ops_off"]} if args.fast_ops_off else {}),
+            "epochs_timed": len(measured["theano"]), "rounds": args.rounds, "ntrain": ntrain, "ntest": ntest,
+            "flops_per_step": training_flops(script, BATCH), "theano_gflops": gflops["theano"],
+            "torch_gflops": gflops["torch"], "sgemm_gflops": round(peak, 1), "sgemm_gflops_range": [
+                round(min(peaks), 1), round(max(peaks), 1)],
+            "load": [round(min(loads), 1), round(statistics.median(loads), 1), round(max(loads), 1)],
+            "date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine()}
+        print(f"{script:<24} {seconds['theano']:>14.2f} {seconds['torch']:>15.2f} "
+              f"{seconds['theano'] / seconds['torch']:>6.2f} {gflops['theano']:>14.1f} {gflops['torch']:>8.1f} "
+              f"{peak:>6.1f}")
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(report, f, indent=2)
+
+
+def shared_machine(loads):
+    """A sentence on the load the measurement saw, from its (lowest, highest) load average."""
+    cores = os.cpu_count()
+    if loads[-1] <= cores / 2:
+        return f"load average {loads[0]}–{loads[-1]} on {cores} cores: a quiet machine."
+    return (f"load average {loads[0]}–{loads[-1]} on {cores} cores: the machine was shared with other work, "
+            "which slowed both sides; the ratios hold for that load and may differ on a quiet machine.")
+
+
+def per_epoch_table(reports):
+    rows = ["| script | training images | Theano s/epoch | PyTorch s/epoch | Theano / PyTorch | fast ops off, s/epoch "
+            "| GFLOP per step | Theano GFLOP/s | PyTorch GFLOP/s | sgemm GFLOP/s | Theano / sgemm | PyTorch / sgemm |",
+            "|" + " --- |" * 12]
+    runs = {}  # how each was measured: the scripts measured so
+    for script, r in ((script, r) for report in reports for script, r in report["scripts"].items()):
+        if "sgemm_gflops" not in r:  # measured before this table existed
+            continue
+        off = f"{r['fast_ops_off_seconds_per_epoch']:.2f}" if "fast_ops_off_seconds_per_epoch" in r else "—"
+        rows.append(f"| `{script}` | {r['ntrain']} | {r['theano_seconds_per_epoch']:.2f} "
+                    f"| {r['torch_seconds_per_epoch']:.2f} "
+                    f"| {r['ratio']:.2f}× | {off} | {r['flops_per_step'] / 1e9:.3f} | {r['theano_gflops']} "
+                    f"| {r['torch_gflops']} | {r['sgemm_gflops']} | {r['theano_gflops'] / r['sgemm_gflops']:.0%} "
+                    f"| {r['torch_gflops'] / r['sgemm_gflops']:.0%} |")
+        run = (f"{r['date']}, {r['machine']}: medians of {r['rounds']} rounds, epochs of {r['ntrain']} training "
+               f"images (and {r['ntest']} test images), sgemm {r['sgemm_gflops_range'][0]}–"
+               f"{r['sgemm_gflops_range'][1]} GFLOP/s over the rounds; {shared_machine([r['load'][0], r['load'][-1]])}")
+        runs.setdefault(run, []).append(f"`{script}`")
+    notes = [f"- {', '.join(scripts)}: {run}" for run, scripts in runs.items()]
+    return "\n".join(rows + [""] + notes)
+
+
+def startup_table(reports):
+    report, = reports
+    rows = ["| script | first run, alone in an empty compiledir | first run, after the scripts before it "
+            "| later runs | PyTorch twin | later / PyTorch |", "|" + " --- |" * 6]
+    for script, r in report["scripts"].items():
+        rows.append(f"| `{script}` | {r['first_seconds']:.1f} | {r['in_order_seconds']:.1f} "
+                    f"| {r['later_seconds']:.1f} | {r['torch_seconds']:.1f} | {r['later_over_torch']:.2f}× |")
+    load = f"; {shared_machine(report['load'])}" if "load" in report else "."
+    return "\n".join(rows) + (f"\n\nWhole process, seconds, `{report['flags']}`; medians of {report['rounds']} "
+                              f"rounds; {report['date']}, {report['machine']}{load}")
+
+
+def write_docs():
+    """Fill the tables of docs/speed.md, between its markers, from results/."""
+    with open(DOCS) as f:
+        page = f.read()
+    speed = ["speed.json"] + sorted(name for name in os.listdir(RESULTS) if re.fullmatch(r"speed_ntrain_\d+\.json", name))
+    for name, files, fill in (("speed", speed, per_epoch_table), ("startup", ["startup.json"], startup_table)):
+        paths = [os.path.join(RESULTS, file) for file in files if os.path.exists(os.path.join(RESULTS, file))]
+        begin, end = f"<!-- {name} table: written by benchmarks/speed_benchmark.py -->", "<!-- end of table -->"
+        if not paths or begin not in page:
+            continue
+        reports = []
+        for path in paths:
+            with open(path) as f:
+                reports.append(json.load(f))
+        table = fill(reports)
+        head, rest = page.split(begin, 1)
+        page = f"{head}{begin}\n{table}\n{end}{rest.split(end, 1)[1]}"
+    with open(DOCS, "w") as f:
+        f.write(page)
 
 
 def main():
@@ -102,43 +244,30 @@ def main():
     parser.add_argument("--rounds", type=int, default=3,
                         help="rounds of runs, whose median seconds per epoch are recorded (default: %(default)s)")
     parser.add_argument("--data-dir", help="folder with the MNIST files (default: as load.py finds them)")
+    parser.add_argument("--ntrain", type=int, help="time epochs of the first N training images (default: all)")
+    parser.add_argument("--ntest", type=int, help="test on the first N test images (default: all)")
+    parser.add_argument("--torch-python", default=os.environ.get("TORCH_PYTHON", sys.executable),
+                        help="the Python that has PyTorch (default: $TORCH_PYTHON, else this one)")
+    parser.add_argument("--fast-ops-off", action="store_true",
+                        help="time each script a third time with harness/fast_ops.py switched off")
     parser.add_argument("--startup", action="store_true", help="time a short run's whole process instead")
+    parser.add_argument("--docs", action="store_true", help="only write docs/speed.md from results/")
     args = parser.parse_args()
     for script in args.scripts:
         if script not in SCRIPTS:
             parser.error(f"{script} is not one of {', '.join(SCRIPTS)}")
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        sys.exit("The reference needs PyTorch, which the project does not install: pip install torch==2.13.0")
-    data = ["--data-dir", args.data_dir] if args.data_dir else []
-    chosen = args.scripts or list(SCRIPTS)
-    if args.startup:
-        return startup(chosen, args.rounds, data)
-    times = {script: {"theano": [], "torch": []} for script in chosen}
-    for round_ in range(1, args.rounds + 1):
-        for script, epochs in SCRIPTS.items():
-            if script in chosen:
-                flags = ["--epochs", str(epochs), *data]
-                times[script]["theano"] += epoch_seconds([script, *flags])
-                times[script]["torch"] += epoch_seconds(["benchmarks/torch_reference.py", script, *flags])
-                print(f"round {round_}: {script} done", file=sys.stderr, flush=True)
-    print(f"{'script':<24} {'Theano s/epoch':>14} {'PyTorch s/epoch':>15} {'ratio':>6}")
-    path = os.path.join(REPO, "results", "speed.json")
-    report = {"scripts": {}}
-    if os.path.exists(path):  # keep the scripts this run did not measure
-        with open(path) as f:
-            report = json.load(f)
-    for script, measured in times.items():
-        theano, reference = statistics.median(measured["theano"]), statistics.median(measured["torch"])
-        report["scripts"][script] = {"theano_seconds_per_epoch": theano, "torch_seconds_per_epoch": reference,
-                                     "ratio": round(theano / reference, 2), "epochs_timed": len(measured["theano"]),
-                                     "rounds": args.rounds, "date": time.strftime("%Y-%m-%d %H:%M"),
-                                     "machine": machine()}
-        print(f"{script:<24} {theano:>14.2f} {reference:>15.2f} {theano / reference:>6.2f}")
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        json.dump(report, f, indent=2)
+    if not args.docs:
+        if subprocess.run([args.torch_python, "-c", "import torch"], capture_output=True).returncode != 0:
+            sys.exit(f"The reference needs PyTorch, which {args.torch_python} cannot import. The project does not "
+                     "install it: give --torch-python a Python that has it (pip install torch==2.13.0).")
+        data = ["--data-dir", args.data_dir] if args.data_dir else []
+        chosen = args.scripts or list(SCRIPTS)
+        if args.startup:
+            startup(chosen, args.rounds, data, args.torch_python)
+        else:
+            per_epoch(chosen, args, data)
+    write_docs()
+    print(f"wrote {os.path.relpath(DOCS, REPO)}", file=sys.stderr)
 
 
 if __name__ == "__main__":

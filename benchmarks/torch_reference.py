@@ -5,16 +5,20 @@
 
 Same data, initialisation (N(0, 0.01^2)), batches (file order, last partial batch
 dropped), optimisers and test evaluation as the Theano scripts; prints one line per
-epoch in their format.
+epoch in their format. Its OpenMP threads sleep when idle, as harness has Theano's
+(OMP_WAIT_POLICY=PASSIVE, unless you set it): threads that spin while they wait take
+the cores from everything else on a shared machine. Measured here under a load of 11-15
+on 2 cores: the convnet's epoch of 2560 images took 30-36 s spinning, 5.8-5.9 s sleeping.
 """
 import argparse
 import os
 import sys
 import time
 
-import numpy as np
-import torch
-import torch.nn.functional as F
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read when torch loads its OpenMP
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import load  # noqa: E402

@@ -1,0 +1,51 @@
+"""benchmarks/roofline.py counts a training step's FLOPs; speed_benchmark.py fills docs/speed.md."""
+import json
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
+import roofline  # noqa: E402
+import speed_benchmark  # noqa: E402
+
+
+def test_the_convnets_flops_are_its_multiply_adds_counted_by_hand():
+    # forward, per image: conv1 32*1*9 at 30x30, conv2 64*32*9 at 13x13, conv3 128*64*9 at
+    # 5x5, then 1152x625 and 625x10 (5.94 M multiply-adds, as issue 22 counted them)
+    forward = 32 * 9 * 900 + 64 * 32 * 9 * 169 + 128 * 64 * 9 * 25 + 1152 * 625 + 625 * 10
+    assert roofline.forward_flops("5_convolutional_net.py") == 2 * forward
+    # backward: weight gradients of all layers, input gradients of all but the first
+    assert roofline.training_flops("5_convolutional_net.py", 128) == 2 * 128 * (3 * forward - 32 * 9 * 900)
+    # 12800 images make 99 steps of 128, as the scripts batch them
+    assert roofline.epoch_flops("3_net.py", 128, 12800, 0) == 99 * roofline.training_flops("3_net.py", 128)
+
+
+def test_sgemm_rate_is_the_products_flops_over_its_time(monkeypatch):
+    ticks = iter(np.arange(100.0))  # each perf_counter call one second later
+    monkeypatch.setattr(roofline.time, "perf_counter", lambda: next(ticks))
+    assert roofline.sgemm_gflops(size=64, repeats=3) == 2 * 64 ** 3 / 1e9
+
+
+def test_the_docs_tables_are_filled_between_their_markers(tmp_path, monkeypatch):
+    speed = {"scripts": {"5_convolutional_net.py": {
+        "theano_seconds_per_epoch": 9.0, "torch_seconds_per_epoch": 12.0, "ratio": 0.75,
+        "fast_ops_off_seconds_per_epoch": 14.0, "epochs_timed": 3, "rounds": 3, "ntrain": 12800, "ntest": 10000,
+        "flops_per_step": 4498374144, "theano_gflops": 62.5, "torch_gflops": 46.9, "sgemm_gflops": 125.0,
+        "sgemm_gflops_range": [120.0, 130.0], "load": [5.1, 7.0, 9.9], "date": "2026-12-01 14:00",
+        "machine": "2 cores, AMD EPYC"}}}
+    (tmp_path / "speed_ntrain_12800.json").write_text(json.dumps(speed))  # a run of --ntrain 12800
+    page = tmp_path / "speed.md"
+    page.write_text("intro\n<!-- speed table: written by benchmarks/speed_benchmark.py -->\nSTALE ROW\n"
+                    "<!-- end of table -->\noutro\n")
+    monkeypatch.setattr(speed_benchmark, "RESULTS", str(tmp_path))
+    monkeypatch.setattr(speed_benchmark, "DOCS", str(page))
+    speed_benchmark.write_docs()
+    speed_benchmark.write_docs()  # again: the same page, the table not doubled
+    text = page.read_text()
+    assert text.startswith("intro\n") and text.endswith("<!-- end of table -->\noutro\n") and "STALE ROW" not in text
+    row = next(line for line in text.splitlines() if line.startswith("| `5_convolutional_net.py`"))
+    assert "| 12800 | 9.00 | 12.00 | 0.75× | 14.00 | 4.498 | 62.5 | 46.9 | 125.0 | 50% | 38% |" in row
+    note = next(line for line in text.splitlines() if line.startswith("- `5_convolutional_net.py`"))
+    assert "epochs of 12800 training images" in note
+    assert "the machine was shared" in note  # a load of 5-10 on 2 cores
