@@ -126,7 +126,7 @@ def test_each_rewrite_is_switched_off_by_its_name(theano):
         "Pool", "MaxPoolGradient"}
 
 
-CONVNET_OPS = ("import runpy, sys; sys.argv = ['5_convolutional_net.py', '--epochs', '0', '--ntrain', '128', "
+CONVNET_OPS = ("import runpy, sys; sys.argv = ['5_convolutional_net.py', '--epochs', '0', '--ntrain', '256', "
                "'--ntest', '10', '--data-dir', sys.argv[1]]; done = runpy.run_path(sys.argv[0]); "
                "print(sorted({type(n.op).__name__ for f in (done['train'], done['predict']) "
                "for n in f.maker.fgraph.toposort()}))")
