@@ -22,7 +22,6 @@ script loads MNIST as the script does (--data-dir or MNIST_DIR, as for the scrip
 prints each model's answer for image files instead of serving the page.
 """
 import _project  # noqa: F401  the project's folder on the import path
-import harness  # noqa: F401  before theano: sets this project's Theano defaults
 import argparse
 import errno
 import http.server
@@ -35,12 +34,11 @@ import threading
 import warnings
 
 import numpy as np
-import theano
 from PIL import Image
 
 import _scripts
 import figures
-import load
+from errors import LearnerError
 
 PORT = 8023
 MAX_BYTES = 10_000_000  # a photo of a digit is far smaller; more is refused unread
@@ -120,10 +118,12 @@ class Model:
 
     def load(self, data_dir=None):
         """Run the script with its weights, no training, and compile the probabilities of its own model."""
+        import harness  # noqa: F401  here, not above: the page is served before Theano is imported
+        import theano
         try:
             namespace = _scripts.run(self.script, "--load-model", self.path,
                                      *(["--data-dir", data_dir] if data_dir else []))
-        except load.DataError as error:
+        except LearnerError as error:  # no data, a model file that does not fit, a setting refused
             self.state, self.text = "error", str(error)
             return
         except SystemExit as ending:  # the script's run ends so on Ctrl-C, once it has said so out of sight

@@ -1,7 +1,7 @@
 """The graph Theano built from each numbered script: the graph you wrote (model and cost),
 what T.grad added to it, and the graph theano.function runs after its optimisations.
 
-Each script is run as it is (no training: --epochs 0, scripts 2-5 on 128 images), and its
+Each script is run as it is (no training: --epochs 0, scripts 2-5 on a few hundred images), and its
 own theano.functions are read. For each one this prints the node counts before and after
 the optimisations, which elementwise operations were fused into one loop, which ops were
 replaced by others, and which run as C code and which in Python. With --figures DIR it

@@ -1,8 +1,8 @@
 """demos/draw.py: a drawn digit, made into MNIST's 28x28 form, through every trained model.
 
 The first tests need no trained model: the preprocessing, and the server's answers to bad
-input. The slow ones train the four models briefly on synthetic digits, then draw in a real
-browser (Chromium, the distribution's, driven by Playwright) and compare each answer with
+input. The slow one trains the four models briefly on synthetic digits, then draws in a real
+browser (Chromium, the distribution's, driven by Playwright) and compares each answer with
 the script's own `predict`. Screenshots go to $SCREENSHOTS if set, else the test's folder."""
 import io
 import ipaddress
@@ -162,12 +162,23 @@ def test_a_port_in_use_gets_another_or_one_line_naming_a_free_one():
         server.server_close()
 
 
+def test_a_model_file_that_does_not_fit_is_shown_with_the_reason(tmp_path, synthetic_mnist):
+    path = tmp_path / "2_logistic_regression.npz"
+    np.savez(path, np.zeros((784, 5), np.float32))  # five outputs, not ten
+    model = draw.Model("2_logistic_regression.py", str(path))
+    model.load(synthetic_mnist)
+    assert model.state == "error" and "holds weights of shapes [(784, 5)]" in model.text
+    assert model.report(draw.mnist_style(seven())) == {"script": "2_logistic_regression.py",
+                                                       "name": "logistic regression", "state": "error",
+                                                       "text": model.text}
+
+
 # With the four models, trained briefly on synthetic digits
 
-@pytest.fixture(scope="module")
-def models(tmp_path_factory, synthetic_mnist):
+@pytest.fixture
+def models(tmp_path, synthetic_mnist):
     """A --models folder with the four scripts' --save-model files, after one epoch each."""
-    folder = tmp_path_factory.mktemp("models")
+    folder = tmp_path / "models"
     for script in draw.MODELS:
         result = subprocess.run([sys.executable, script, "--epochs", "1", "--data-dir", synthetic_mnist,
                                  "--save-model", str(folder / (os.path.splitext(script)[0] + ".npz"))],
@@ -187,8 +198,17 @@ def own_predictions(models, synthetic_mnist, digit):
     return said
 
 
+@pytest.fixture
+def screenshots(tmp_path):
+    folder = os.environ.get("SCREENSHOTS") or str(tmp_path)
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
 @pytest.mark.slow
-def test_image_files_on_the_command_line_get_every_models_answer(models, synthetic_mnist, tmp_path):
+def test_every_models_answer_on_the_command_line_and_to_a_digit_drawn_in_the_browser(models, synthetic_mnist,
+                                                                                    screenshots, tmp_path):
+    # one test, so that the four models are trained once, whatever the test runner shares out
     seven().save(tmp_path / "seven.png")
     (tmp_path / "notes.txt").write_text("not an image")
     result = subprocess.run([sys.executable, "demos/draw.py", "--models", models, "--data-dir", synthetic_mnist,
@@ -203,16 +223,6 @@ def test_image_files_on_the_command_line_get_every_models_answer(models, synthet
         assert f"{draw.figures.NAMES[script]} {said[script]} (" in lines[0], lines[0]
     assert lines[1].startswith(f"{tmp_path / 'notes.txt'} is not an image")
 
-
-@pytest.fixture
-def screenshots(tmp_path):
-    folder = os.environ.get("SCREENSHOTS") or str(tmp_path)
-    os.makedirs(folder, exist_ok=True)
-    return folder
-
-
-@pytest.mark.slow
-def test_a_digit_drawn_in_the_browser_gets_every_models_answer(models, synthetic_mnist, screenshots):
     if not os.path.exists(CHROMIUM):
         pytest.skip("no Chromium: install the distribution's package (apt-get install chromium) "
                     "to run the browser test")
