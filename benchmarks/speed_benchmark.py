@@ -90,12 +90,12 @@ def startup(scripts, rounds, data, torch_python):
     times = {script: {run: [] for run in runs} for script in scripts}
 
     def theano(script, compiledir):
+        loads.append(load())
         flags = f"{os.environ.get('THEANO_FLAGS', '')},base_compiledir={compiledir}".lstrip(",")
         return whole_process(sys.executable, [script, *SHORT_RUN, *data], {**os.environ, "THEANO_FLAGS": flags})
 
     loads = []
     for round_ in range(1, rounds + 1):
-        loads.append(load())
         with tempfile.TemporaryDirectory() as learner:
             for script in scripts:
                 with tempfile.TemporaryDirectory() as empty:
@@ -107,7 +107,7 @@ def startup(scripts, rounds, data, torch_python):
                                                                           *SHORT_RUN, *data]))
         print(f"round {round_} done", file=sys.stderr, flush=True)
     report = {"machine": machine(), "flags": " ".join(SHORT_RUN), "rounds": rounds,
-              "date": time.strftime("%Y-%m-%d %H:%M"), "load": [min(loads), max(loads)], "scripts": {}}
+              "date": time.strftime("%Y-%m-%d %H:%M"), "load": [round(min(loads), 1), round(max(loads), 1)], "scripts": {}}
     print(f"{'script':<24} {'first, alone':>12} {'first, in order':>15} {'later':>6} {'PyTorch':>8} {'later/PyTorch':>13}"
           f"   (whole process, s; to the first epoch line in brackets)")
     for script, measured in times.items():
@@ -177,9 +177,10 @@ def per_epoch(scripts, args, data):
 def shared_machine(loads):
     """A sentence on the load the measurement saw, from its (lowest, highest) load average."""
     cores = os.cpu_count()
+    span = f"{loads[0]:.1f}–{loads[-1]:.1f}" if round(loads[0], 1) != round(loads[-1], 1) else f"{loads[0]:.1f}"
     if loads[-1] <= cores / 2:
-        return f"load average {loads[0]}–{loads[-1]} on {cores} cores: a quiet machine."
-    return (f"load average {loads[0]}–{loads[-1]} on {cores} cores: the machine was shared with other work, "
+        return f"load average {span} on {cores} cores: a quiet machine."
+    return (f"load average {span} on {cores} cores: the machine was shared with other work, "
             "which slowed both sides; the ratios hold for that load and may differ on a quiet machine.")
 
 
@@ -213,8 +214,8 @@ def startup_table(reports):
         rows.append(f"| `{script}` | {r['first_seconds']:.1f} | {r['in_order_seconds']:.1f} "
                     f"| {r['later_seconds']:.1f} | {r['torch_seconds']:.1f} | {r['later_over_torch']:.2f}× |")
     load = f"; {shared_machine(report['load'])}" if "load" in report else "."
-    return "\n".join(rows) + (f"\n\nWhole process, seconds, `{report['flags']}`; medians of {report['rounds']} "
-                              f"rounds; {report['date']}, {report['machine']}{load}")
+    return "\n".join(rows) + (f"\n\nWhole process, seconds, `{report['flags']}`; the median of each over "
+                              f"{report['rounds']} round(s); {report['date']}, {report['machine']}{load}")
 
 
 def write_docs():
