@@ -102,8 +102,8 @@ class Graph:
         after = [kind(node.op) for node in self.after]
         python = sorted({kind(node.op) for node in self.after if not self.in_c[node]})
         parts = f", {len(self.gradient)} added by T.grad, {len(self.update_rule)} updates" if self.updates else ""
-        lines = [f"{self.name}: {len(self.before)} nodes as written ({len(self.written)} model and cost{parts})"
-                 + f"; {len(self.after)} after the optimisations, "
+        lines = [f"{self.name}: {_nodes(self.before)} as written ({len(self.written)} model and cost{parts})"
+                 + f"; {_nodes(self.after)} after the optimisations, "
                  + ("all in C" if not python else f"{sum(self.in_c.values())} in C, "
                     f"{len(self.after) - sum(self.in_c.values())} in Python ({', '.join(python)})")]
         fused = self.fused()
@@ -137,20 +137,24 @@ class Graph:
                  f'label="{_quote(title)}";', 'node [fontname="Helvetica", fontsize=10, style=filled];',
                  'edge [arrowsize=0.6, color="#555555"];']
         colours = [(self.written, "#cfe2f3"), (self.gradient, "#fce5cd"), (self.update_rule, "#e1d5e7")]
-        written = (f"as written: {len(self.before)} nodes\\nblue: your model and cost ({len(self.written)})"
+        written = (f"as written: {_nodes(self.before)}\\nblue: your model and cost ({len(self.written)})"
                    + (f"\\norange: added by T.grad ({len(self.gradient)})\\npurple: the updates "
                       f"({len(self.update_rule)})" if self.updates else ""))
         lines += _cluster("before", written, {node: colour for group, colour in colours for node in group},
                           self.outputs + [u for _, u in self.updates],
                           ["output"] + [f"new {v.name or 'value'}" for v, _ in self.updates])
         python = [node for node in self.after if not self.in_c[node]]
-        runs = (f"after the optimisations: {len(self.after)} nodes\\ngreen: C code"
+        runs = (f"after the optimisations: {_nodes(self.after)}\\ngreen: C code"
                 + (f", red: Python ({len(python)})" if python else ", all of them") + "\\nyellow: fused loops")
         colour = {node: "#d9ead3" if self.in_c[node] else "#f4cccc" for node in self.after}
         colour.update({node: "#fff2cc" for node, _ in self.fused() if self.in_c[node]})
         lines += _cluster("after", runs, colour, self.fgraph.outputs,
                           ["output"] * len(self.outputs) + [f"new {v.name or 'value'}" for v, _ in self.updates])
         return "\n".join(lines + ["}"])
+
+
+def _nodes(group):
+    return f"{len(group)} node{'s' if len(group) != 1 else ''}"
 
 
 def _quote(text):
@@ -162,7 +166,7 @@ def _label(node):
     if len(label) > 48:
         label = label[:45] + "..."
     named = [out.name for out in node.outputs if out.name]
-    return _quote(label) + (f"\\n= {_quote(named[0])}" if named else "")
+    return _quote(label) + (f"\\n= {_quote(', '.join(named))}" if named else "")
 
 
 def _cluster(prefix, title, colours, outputs, output_names):
