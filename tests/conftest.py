@@ -46,31 +46,44 @@ PROGRAMS = sorted([*glob.glob("[0-9]_*.py", root_dir=REPO), "load.py", "figures.
                    *(f"benchmarks/{name}" for name in glob.glob("*_benchmark.py",
                                                                 root_dir=os.path.join(REPO, "benchmarks")))])
 
-# Runs each program as `python PROGRAM --help` would, one after the other in one process:
-# Theano is imported once instead of once a program.
-ASK_FOR_HELP = """
+# Runs programs one after the other in one Python process, each as `python PROGRAM FLAGS`
+# would (its own argv and import path, what it prints, its exit status; an error nothing
+# caught goes to sys.excepthook, then status 1, as Python does): Theano is imported once
+# instead of once a run. For runs that end before they train: --help, refusals.
+RUN_EACH = """
 import contextlib, io, json, os, runpy, sys
-said = {}
-for program in sys.argv[1:]:
-    sys.argv = [program, "--help"]
+said = []
+for program, flags in json.loads(sys.argv[1]):
+    sys.argv = [program, *flags]
     sys.path.insert(0, os.path.dirname(os.path.abspath(program)))
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             runpy.run_path(program, run_name="__main__")
             status = 0
         except SystemExit as exit:
-            status = exit.code
-    said[program] = (status, out.getvalue())
+            status = exit.code if isinstance(exit.code, int) else 0 if exit.code is None else 1
+            if isinstance(exit.code, str):
+                print(exit.code, file=sys.stderr)
+        except BaseException:
+            sys.excepthook(*sys.exc_info())
+            status = 1
     sys.path.pop(0)
+    said.append((status, out.getvalue(), err.getvalue()))
 print(json.dumps(said))
 """
+
+
+def run_each(runs):
+    """[(exit status, stdout, stderr)] of each (program, [flags]) in `runs`, run in one process."""
+    result = subprocess.run([sys.executable, "-c", RUN_EACH, json.dumps(runs)], cwd=REPO, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    return [subprocess.CompletedProcess([program, *flags], *said) for (program, flags), said
+            in zip(runs, json.loads(result.stdout))]
 
 
 @pytest.fixture(scope="session")
 def program_help():
     """{program: (exit status, what it printed)} for `--help`, for every program in PROGRAMS."""
-    result = subprocess.run([sys.executable, "-c", ASK_FOR_HELP, *PROGRAMS], cwd=REPO, capture_output=True,
-                            text=True, timeout=600)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return {run.args[0]: (run.returncode, run.stdout) for run in run_each([(p, ["--help"]) for p in PROGRAMS])}

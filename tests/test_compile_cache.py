@@ -8,6 +8,7 @@ import pytest
 from test_scripts import REPO, assert_clean_exit
 
 
+@pytest.mark.slow  # start-up, from an empty compile cache of its own: the second tier
 @pytest.mark.parametrize("script", [
     "2_logistic_regression.py",
     # its ops include this project's fast ops (harness/fast_ops.py); ~1 minute of compiling

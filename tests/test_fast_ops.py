@@ -132,6 +132,8 @@ CONVNET_OPS = ("import runpy, sys; sys.argv = ['5_convolutional_net.py', '--epoc
                "for n in f.maker.fgraph.toposort()}))")
 
 
+# two more convnet compiles, one without the fast ops: the second tier
+@pytest.mark.slow
 @pytest.mark.parametrize("flags, present, absent", [
     ("", {"ParallelMRGUniform", "MaxPool", "MaxPoolGradient"}, {"mrg_uniform", "Pool", "MaxPoolGrad"}),
     ("optimizer_excluding=fast_ops", {"mrg_uniform", "Pool", "MaxPoolGrad"},

@@ -72,6 +72,7 @@ def test_predictions_are_the_brute_force_answer(k, synthetic_mnist, tmp_path):
         assert not np.array_equal(predictions, brute_force(trX, trY, teX, k, tie_to_nearer=False))
 
 
+@pytest.mark.slow
 def test_same_seed_same_output(synthetic_mnist, tmp_path):
     outputs = {}
     for name, seed in [("first", "7"), ("again", "7"), ("other", "8")]:

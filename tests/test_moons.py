@@ -80,6 +80,7 @@ def test_rectifier_learns_faster_than_sigmoid(drawn):
     assert losses["rectifier"][0] < 0.9 * losses["sigmoid"][0], losses
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("demo", sorted(DEMOS))
 def test_same_seed_same_output(demo, drawn, tmp_path):
     first, folder = drawn[demo]

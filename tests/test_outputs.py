@@ -2,7 +2,6 @@
 trains, and a save that still fails at the end keeps the weights elsewhere.
 
 The scripts share this plumbing (harness), so 2_logistic_regression.py stands for all of them."""
-import json
 import os
 import re
 import shutil
@@ -12,6 +11,7 @@ import sys
 import numpy as np
 import pytest
 
+from conftest import run_each
 from test_scripts import EPOCH_LINE, REPO, assert_clean_exit, epochs, run_script
 
 LOGISTIC = os.path.join(REPO, "2_logistic_regression.py")
@@ -61,27 +61,6 @@ OUTPUT_PATHS = [
     (["--figures", "{tmp}/out", "--save-model", "{tmp}/out"], "--save-model and --figures both name {tmp}/out"),
 ]
 
-# Runs 2_logistic_regression.py with each list of flags in turn, in one Python process, as
-# `python 2_logistic_regression.py FLAGS` runs up to the refusal of a flag (argparse exits
-# there, before any data is loaded or anything compiled): Theano is imported once, not once
-# a case. The first case also runs on its own, as a user would run it.
-RUN_EACH = """
-import contextlib, io, json, runpy, sys
-said = []
-for flags in json.loads(sys.argv[1]):
-    sys.argv = ["2_logistic_regression.py", *flags]
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            runpy.run_path("2_logistic_regression.py", run_name="__main__")
-            status = 0
-        except SystemExit as exit:
-            status = exit.code
-    said.append((status, out.getvalue(), err.getvalue()))
-print(json.dumps(said))
-"""
-
-
 @pytest.fixture(scope="module")
 def output_path_runs(tmp_path_factory):
     """For each case of OUTPUT_PATHS: its places, and (status, stdout, stderr) of its run."""
@@ -89,20 +68,17 @@ def output_path_runs(tmp_path_factory):
     # --data-dir names no folder: a run that got as far as the data would say so instead
     runs = [["--data-dir", os.path.join(where["tmp"], "no-data"), *[f.format(**where) for f in flags]]
             for where, (flags, _) in zip(places, OUTPUT_PATHS)]
-    result = subprocess.run([sys.executable, "-c", RUN_EACH, json.dumps(runs)], cwd=REPO, capture_output=True,
-                            text=True, timeout=600)
-    assert result.returncode == 0, result.stderr
-    return list(zip(places, json.loads(result.stdout), runs))
+    return list(zip(places, run_each([("2_logistic_regression.py", flags) for flags in runs]), runs))
 
 
 @pytest.mark.parametrize("case", range(len(OUTPUT_PATHS)))
 def test_an_output_path_that_cannot_work_is_refused_before_anything_runs(case, output_path_runs):
-    where, (status, stdout, stderr), flags = output_path_runs[case]
+    where, result, flags = output_path_runs[case]
     message = OUTPUT_PATHS[case][1].format(**where)
-    assert status == 2
-    assert message in refused(subprocess.CompletedProcess(flags, status, stdout, stderr))
+    assert result.returncode == 2
+    assert message in refused(result)
     assert sorted(os.listdir(where["tmp"])) == ["folder", "notes.txt"]  # nothing made
-    if case == 0:  # and as a user runs it
+    if case == 0:  # and as a user runs it, in a process of its own
         result = run_script("2_logistic_regression.py", *flags)
         assert result.returncode == 2 and message in refused(result)
 
@@ -134,6 +110,21 @@ def write_model_files(folder):
     return files
 
 
+@pytest.fixture(scope="module")
+def model_file_runs(tmp_path_factory):
+    """{name: (path, the run)}: each file of write_model_files given to --load-model; the
+    runs in one process (conftest.run_each), the first also in a process of its own."""
+    folder = tmp_path_factory.mktemp("models")
+    files = write_model_files(str(folder))
+    flags = {name: ["--data-dir", str(folder / "no-data"), "--epochs", "0", "--load-model", path]
+             for name, path in files.items()}
+    runs = dict(zip(files, run_each([("2_logistic_regression.py", f) for f in flags.values()])))
+    first = next(iter(files))
+    alone = run_script("2_logistic_regression.py", *flags[first])
+    assert (alone.returncode, error_lines(alone.stderr)) == (runs[first].returncode, error_lines(runs[first].stderr))
+    return {name: (files[name], runs[name]) for name in files}
+
+
 @pytest.mark.parametrize("name, problem", [
     ("missing.npz", "does not exist"),
     ("a-folder.npz", "is a folder, not a file"),
@@ -145,10 +136,8 @@ def write_model_files(folder):
     ("one-array.npy", "is not an .npz file"),
     ("cut-short.npz", "is damaged"),
 ])
-def test_a_model_file_that_cannot_be_loaded_is_one_paragraph_before_the_data(name, problem, tmp_path):
-    path = write_model_files(str(tmp_path))[name]
-    result = run_script("2_logistic_regression.py", "--data-dir", str(tmp_path / "no-data"), "--epochs", "0",
-                        "--load-model", path)
+def test_a_model_file_that_cannot_be_loaded_is_one_paragraph_before_the_data(name, problem, model_file_runs):
+    path, result = model_file_runs[name]
     assert result.returncode == 1
     [paragraph] = error_lines(refused(result))  # one paragraph, on one line
     assert paragraph.startswith(f"error: The model file {path} {problem}")

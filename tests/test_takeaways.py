@@ -49,6 +49,7 @@ def test_demo_trains_the_net_itself_and_draws_inside_it(synthetic_mnist, tmp_pat
     assert 1000 <= width <= 1600 and 500 <= height <= 900, (width, height)
 
 
+@pytest.mark.slow
 def test_demo_looks_inside_the_weights_of_4_modern_net(synthetic_mnist, tmp_path):
     model = tmp_path / "modern.npz"
     data = ["--data-dir", synthetic_mnist]
@@ -62,6 +63,7 @@ def test_demo_looks_inside_the_weights_of_4_modern_net(synthetic_mnist, tmp_path
     assert not re.search(r"^epoch", result.stdout, re.M)
 
 
+@pytest.mark.slow
 def test_demo_same_seed_same_output(synthetic_mnist, tmp_path):
     flags = ["--data-dir", synthetic_mnist, "--epochs", "1", "--ntrain", "512", "--ntest", "200"]
     outputs = {}
