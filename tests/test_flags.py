@@ -12,7 +12,7 @@ from test_scripts import REPO
 
 PROGRAMS = sorted(glob.glob("[0-9]_*.py", root_dir=REPO) + glob.glob("demos/[a-z]*.py", root_dir=REPO)
                   + glob.glob("benchmarks/*.py", root_dir=REPO) + ["load.py", "figures.py"])
-HELPERS = {"demos/_project.py", "benchmarks/cpu.py"}  # modules, not programs
+HELPERS = {"demos/_project.py", "benchmarks/cpu.py", "benchmarks/roofline.py"}  # modules, not programs
 
 # One process reads every program's flags: each runs until it parses its command line.
 READ_FLAGS = """
