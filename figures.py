@@ -21,9 +21,8 @@ from matplotlib import animation  # noqa: E402
 import numpy as np  # noqa: E402
 
 from errors import PathError  # noqa: E402
+import talk  # noqa: E402
 
-SLIDES = {"2_logistic_regression.py": 0.925, "3_net.py": 0.984, "4_modern_net.py": 0.990,
-          "5_convolutional_net.py": 0.995}
 NAMES = {"2_logistic_regression.py": "logistic regression", "3_net.py": "sigmoid net (2000)",
          "4_modern_net.py": "modern net (2012+)", "5_convolutional_net.py": "convolutional net"}
 
@@ -429,8 +428,8 @@ def comparison(runs):
         if len(seeds) > 1:
             axis.fill_between(epochs, errors.min(axis=0), errors.max(axis=0), color=line.get_color(), alpha=0.3,
                               linewidth=0)
-        if script in SLIDES:
-            axis.axhline(1 - SLIDES[script], color=line.get_color(), linestyle=":", linewidth=1)
+        if script in talk.SCRIPTS:
+            axis.axhline(1 - talk.slides_accuracy(script), color=line.get_color(), linestyle=":", linewidth=1)
     axis.set_yscale("log")
     axis.set(title="Quantifying the difference: mean over seeds, band from best to worst seed\n"
                    "(dotted: the slides' final error)", xlabel="epoch", ylabel="test error (log scale)")

@@ -34,13 +34,11 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
-from figures import SLIDES  # noqa: E402  the slides' accuracy of each script
+from epoch_line import PATTERN as EPOCH_LINE  # noqa: E402
+from talk import SCRIPTS, slides_accuracy  # noqa: E402
 from cpu import machine  # noqa: E402
 RESULTS = os.path.join(REPO, "results")
-SCRIPTS = ["2_logistic_regression.py", "3_net.py", "4_modern_net.py", "5_convolutional_net.py"]
-EPOCH_LINE = re.compile(r"^epoch +(?P<epoch>\d+) +test accuracy (?P<accuracy>[\d.]+) +"
-                        r"(?:validation accuracy (?P<validation>[\d.]+) +)?"
-                        r"train cost (?P<cost>[\d.]+) +(?P<seconds>[\d.]+) s$")
+SLIDES = {script: slides_accuracy(script) for script in SCRIPTS}
 FIELDS = ["script", "epoch", "test_accuracy", "train_cost", "seconds"]
 SEED_FIELDS = ["script", "seed", "lr", "epoch", "test_accuracy", "train_cost", "seconds"]  # lr "": the script's own
 VALIDATION_FIELDS = SEED_FIELDS + ["validation_accuracy"]

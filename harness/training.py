@@ -14,6 +14,7 @@ import numpy as np
 import theano
 
 import load
+from epoch_line import epoch_line
 from errors import OutOfMemory, SettingError
 from harness import machine
 from harness.flags import flag, in_notebook, parse_args, program
@@ -130,9 +131,7 @@ class Run:
         accuracy = self.accuracy(*self.test)
         validation = self.accuracy(*self.validation) if len(self.validation[0]) else None
         cost = float(np.mean(costs))
-        shown = "" if validation is None else f"validation accuracy {validation:.4f}  "
-        line = (f"epoch {len(self.accuracies) + 1:3d}  test accuracy {accuracy:.4f}  {shown}"
-                f"train cost {cost:.4f}  {time.time() - self.epoch_started:7.2f} s")
+        line = epoch_line(len(self.accuracies) + 1, accuracy, validation, cost, time.time() - self.epoch_started)
         weights = [p.get_value() for p in self.params]  # copies: a few MB, once an epoch
         if not np.isfinite(cost) or not all(np.isfinite(w).all() for w in weights):
             say(line)

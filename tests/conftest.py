@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)  # load.py
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the project: scripts run there
+sys.path.insert(0, REPO)  # load.py, epoch_line.py
 
 from synthetic import write_synthetic_mnist  # noqa: E402
 

@@ -5,7 +5,8 @@ import sys
 
 import pytest
 
-from test_scripts import REPO, assert_clean_exit
+from conftest import REPO
+from test_scripts import assert_clean_exit
 
 
 @pytest.mark.slow  # start-up, from an empty compile cache of its own: the second tier

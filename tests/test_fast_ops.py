@@ -11,7 +11,8 @@ import sys
 import numpy as np
 import pytest
 
-from test_scripts import REPO, assert_clean_exit
+from conftest import REPO
+from test_scripts import assert_clean_exit
 
 
 @pytest.fixture(scope="module")

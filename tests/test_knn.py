@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import load
-from test_scripts import REPO, assert_clean_exit
+from conftest import REPO
+from test_scripts import assert_clean_exit
 
 SUMMARY = re.compile(r"^knn\.py: test accuracy ([\d.]+) \((\d+) of (\d+) wrong\) in [\d.]+ s", re.M)
 

@@ -5,7 +5,8 @@ import sys
 
 import pytest
 
-from test_scripts import EPOCH_LINE, REPO
+from conftest import REPO
+from epoch_line import PATTERN as EPOCH_LINE
 
 QUICK = ["--epochs", "1", "--ntrain", "256", "--ntest", "100"]
 

@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from test_scripts import REPO, assert_clean_exit
+from conftest import REPO
+from test_scripts import assert_clean_exit
 
 DEMOS = {"moons_sgd_vs_rmsprop.py": ("sgd", "rmsprop"), "moons_sigmoid_vs_rectifier.py": ("sigmoid", "rectifier")}
 FIGURES = {"moons_sgd_vs_rmsprop.py": ["moons_sgd_vs_rmsprop.gif", "moons_sgd_vs_rmsprop.png"],

@@ -13,7 +13,9 @@ from jupyter_client.manager import start_new_kernel
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from test_scripts import EPOCH_LINE, FIGURES, REPO, png_size
+from conftest import REPO
+from epoch_line import PATTERN as EPOCH_LINE
+from test_scripts import FIGURES, png_size
 
 # The one line a learner edits in a notebook to set the run's flags, as the README says.
 SETTINGS = {

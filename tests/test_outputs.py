@@ -11,8 +11,9 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import run_each
-from test_scripts import EPOCH_LINE, REPO, assert_clean_exit, epochs, run_script
+from conftest import REPO, run_each
+from epoch_line import PATTERN as EPOCH_LINE
+from test_scripts import assert_clean_exit, epochs, run_script
 
 LOGISTIC = os.path.join(REPO, "2_logistic_regression.py")
 FIX = "Give a file written by --save-model of the same script."

@@ -8,10 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import run_each
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-EPOCH_LINE = re.compile(r"^epoch +(\d+) +test accuracy ([\d.]+) +train cost ([\d.]+) +([\d.]+) s$", re.M)
+from conftest import REPO, run_each
+from epoch_line import PATTERN as EPOCH_LINE
 
 # Tiny runs on the synthetic digits (2000 training, 500 test images): enough steps
 # for every model to leave chance (0.10) far behind. Measured on this project's
@@ -31,7 +29,7 @@ def run_script(script, *flags, env=None):
 
 def epochs(stdout):
     """(epoch, test accuracy, train cost) of each epoch line."""
-    return [(int(e), float(a), float(c)) for e, a, c, _ in EPOCH_LINE.findall(stdout)]
+    return [(int(m["epoch"]), float(m["accuracy"]), float(m["cost"])) for m in EPOCH_LINE.finditer(stdout)]
 
 
 def assert_clean_exit(result):

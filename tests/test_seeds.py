@@ -1,12 +1,11 @@
 """benchmarks/talk_benchmark.py --seeds: one run per seed, recorded as it finishes, resumed on a rerun."""
 import csv
-import os
 import subprocess
 import sys
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from conftest import REPO
 
 
 def benchmark(*flags):

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from conftest import REPO
 
 # From the talk's outline, slide by slide.
 ANNOTATIONS = {

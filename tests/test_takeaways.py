@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from conftest import REPO
+
 DEMO = "demos/modern_net_inside.py"
 BENCHMARK = "benchmarks/takeaways_benchmark.py"
 ACCURACY = re.compile(r"^test accuracy ([\d.]+) clean, ([\d.]+) with noise; a noisy pass agrees with the clean "

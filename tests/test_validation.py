@@ -1,17 +1,20 @@
 """--validation N: the last N training images held out to pick an epoch without the test set."""
 import csv
 import os
-import re
 import subprocess
 import sys
 
 import pytest
 
-from test_scripts import REPO, assert_clean_exit, epochs, png_size, run_script
+from conftest import REPO
+from epoch_line import PATTERN as EPOCH_LINE
+from test_scripts import assert_clean_exit, epochs, png_size, run_script
 
-# An epoch line with --validation: the talk's test accuracy, then the held-out images'.
-VALIDATION_LINE = re.compile(r"^epoch +(\d+) +test accuracy ([\d.]+) +validation accuracy ([\d.]+) +"
-                             r"train cost ([\d.]+) +[\d.]+ s$", re.M)
+
+def validation_lines(stdout):
+    """(epoch, test accuracy, validation accuracy, train cost) of each epoch line with a validation accuracy."""
+    return [(int(m["epoch"]), float(m["accuracy"]), float(m["validation"]), float(m["cost"]))
+            for m in EPOCH_LINE.finditer(stdout) if m["validation"]]
 
 
 def test_validation_images_are_held_out_of_training(synthetic_mnist, tmp_path):
@@ -19,7 +22,7 @@ def test_validation_images_are_held_out_of_training(synthetic_mnist, tmp_path):
     held_out = run_script(*data, "--validation", "500", "--figures", str(tmp_path))
     assert_clean_exit(held_out)
     assert "1500 training (and 500 held out for validation) and 500 test images" in held_out.stdout
-    lines = [(int(e), float(t), float(v), float(c)) for e, t, v, c in VALIDATION_LINE.findall(held_out.stdout)]
+    lines = validation_lines(held_out.stdout)
     assert [e for e, _, _, _ in lines] == list(range(1, 7)), held_out.stdout
 
     # trained on exactly the first 1500 images: the same run as --ntrain 1500, epoch for epoch
@@ -42,8 +45,8 @@ def test_every_script_reports_validation_accuracy(script, synthetic_mnist):
     result = run_script(script, "--data-dir", synthetic_mnist, "--epochs", "2", "--ntrain", "640",
                         "--validation", "128", "--ntest", "100", "--batch-size", "32")
     assert_clean_exit(result)
-    lines = VALIDATION_LINE.findall(result.stdout)
-    assert [e for e, _, _, _ in lines] == ["1", "2"], result.stdout
+    lines = validation_lines(result.stdout)
+    assert [e for e, _, _, _ in lines] == [1, 2], result.stdout
     assert "512 training (and 128 held out for validation)" in result.stdout
     assert "(chosen by validation accuracy, " in result.stdout
 
@@ -66,11 +69,11 @@ def test_benchmark_records_validation_runs_and_tables_them(synthetic_mnist, tmp_
                           "--epochs", "4", "--validation", "400", "--data-dir", synthetic_mnist,
                           "--seeds-file", str(path)], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
-    printed = VALIDATION_LINE.findall(run.stdout)
+    printed = validation_lines(run.stdout)
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
     assert [(r["epoch"], r["test_accuracy"], r["validation_accuracy"]) for r in rows] == \
-           [(e, str(float(t)), str(float(v))) for e, t, v, _ in printed]
+           [(str(e), str(t), str(v)) for e, t, v, _ in printed]
     assert len(rows) == 4 and {r["seed"] for r in rows} == {"3"}
 
     table = subprocess.run([sys.executable, "benchmarks/talk_benchmark.py", "--table", "--seeds-file",

@@ -1,0 +1,18 @@
+"""The talk's training scripts, and the test accuracy its slides report for each.
+
+Each script declares the slides' number in its harness.Run(..., slides_accuracy=...) call:
+that call is the number's one home. The benchmarks and the comparison figure read it here,
+from the script's text, without running the script or importing Theano.
+"""
+import ast
+import os
+
+FOLDER = os.path.dirname(os.path.abspath(__file__))
+SCRIPTS = ["2_logistic_regression.py", "3_net.py", "4_modern_net.py", "5_convolutional_net.py"]
+
+
+def slides_accuracy(script):
+    """The slides' test accuracy that `script`, one of SCRIPTS, declares in its Run call."""
+    with open(os.path.join(FOLDER, script)) as f:
+        nodes = ast.walk(ast.parse(f.read()))
+    return next(node.value.value for node in nodes if isinstance(node, ast.keyword) and node.arg == "slides_accuracy")
