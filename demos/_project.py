@@ -1,4 +1,5 @@
-"""Puts the project's folder on the import path, so that a demo finds harness, load and figures."""
+"""Puts the project's folder on the import path, so that a demo finds harness, load and figures
+(their own modules, _moons and _pictures, are beside them)."""
 import os
 import sys
 

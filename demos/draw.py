@@ -37,14 +37,14 @@ import numpy as np
 from PIL import Image
 
 import _scripts
-import figures
+import talk
 from errors import LearnerError
 
 PORT = 8023
 MAX_BYTES = 10_000_000  # a photo of a digit is far smaller; more is refused unread
 MAX_PIXELS = 25_000_000  # Pillow decodes an image whole: a bigger one could take all the memory
 PAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "draw.html")
-MODELS = [script for script in _scripts.SCRIPTS if script in figures.NAMES]
+MODELS = [script for script in _scripts.SCRIPTS if script in talk.NAMES]
 
 
 class ImageError(ValueError):
@@ -109,7 +109,7 @@ class Model:
     """One script's model: not trained yet (no file), loading, ready, or an error saying why."""
 
     def __init__(self, script, path):
-        self.script, self.path, self.name = script, path, figures.NAMES[script]
+        self.script, self.path, self.name = script, path, talk.NAMES[script]
         self.state = "loading" if os.path.exists(path) else "untrained"
         shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else path
         self.command = f"uv run {script} --save-model {shown}"

@@ -143,5 +143,6 @@ print(f"active units for this digit: first layer {np.mean(clean_h > 0):.0%} clea
 
 if args.figures:
     import figures
-    figures.write(args.figures, {"modern_net_inside.png": figures.modern_net_inside(
+    import _pictures as pictures
+    figures.write(args.figures, {"modern_net_inside.png": pictures.modern_net_inside(
         label, [clean_x, clean_h, clean_h2], [noisy_x, noisy_h, noisy_h2], clean_py[0], noisy_py)})

@@ -8,7 +8,7 @@ import numpy as np
 import theano
 from theano import tensor as T
 
-from harness import moons
+import _moons as moons
 
 args = harness.parse_args(__doc__, seed=(1, "the points, the starting weights and the order of the minibatches"),
                           batch_size=32, figures=True,
@@ -107,8 +107,9 @@ print(moons.summary(traces))
 
 if args.figures:
     import figures
+    import _pictures as pictures
     title = "Understanding SGD and RMSprop"
     figures.write(args.figures, {
-        "moons_sgd_vs_rmsprop.png": figures.moons_training(traces, trX, labels, extent, title),
-        "moons_sgd_vs_rmsprop.gif": figures.moons_animation(traces, trX, labels, extent, title),
+        "moons_sgd_vs_rmsprop.png": pictures.moons_training(traces, trX, labels, extent, title),
+        "moons_sgd_vs_rmsprop.gif": pictures.moons_animation(traces, trX, labels, extent, title),
     })

@@ -9,7 +9,7 @@ import numpy as np
 import theano
 from theano import tensor as T
 
-from harness import moons
+import _moons as moons
 
 args = harness.parse_args(__doc__, seed=(1, "the points, the starting weights and the order of the minibatches"),
                           batch_size=32, lr=0.1, figures=True,
@@ -93,9 +93,10 @@ print(moons.summary(traces))
 
 if args.figures:
     import figures
+    import _pictures as pictures
     title = "Understanding sigmoid and rectifier units"
     figures.write(args.figures, {
-        "moons_sigmoid_vs_rectifier_units.png": figures.moons_hidden_units(units, trX, labels, extent),
-        "moons_sigmoid_vs_rectifier.png": figures.moons_training(traces, trX, labels, extent, title),
-        "moons_sigmoid_vs_rectifier.gif": figures.moons_animation(traces, trX, labels, extent, title),
+        "moons_sigmoid_vs_rectifier_units.png": pictures.moons_hidden_units(units, trX, labels, extent),
+        "moons_sigmoid_vs_rectifier.png": pictures.moons_training(traces, trX, labels, extent, title),
+        "moons_sigmoid_vs_rectifier.gif": pictures.moons_animation(traces, trX, labels, extent, title),
     })

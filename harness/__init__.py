@@ -12,15 +12,14 @@
 - training: the per-epoch report, Ctrl-C, and what a run writes when it ends;
 - model_file: the learned weights as an .npz file;
 - predictions (imported by --figures only): what the script's own model answers for each
-  test image, with its probabilities;
-- moons (imported by the 2D moons demos only): their data, the plane their maps cover,
-  the order of their minibatches, and what a run records and prints.
+  test image, with its probabilities.
 """
 import os
 import sys
 
 from harness import theano_defaults  # noqa: F401  first: it sets the environment NumPy and Theano read
 from errors import LearnerError
+from jupyter_kernel import in_notebook
 
 
 def _excepthook(kind, error, traceback):
@@ -41,7 +40,7 @@ sys.excepthook = _excepthook  # before Theano is imported: a setting it refuses 
 from harness import machine  # noqa: E402  imports Theano
 from harness import compile_cache  # noqa: E402, F401
 from harness import fast_ops  # noqa: E402, F401
-from harness.flags import in_notebook, parse_args  # noqa: E402, F401
+from harness.flags import parse_args  # noqa: E402, F401
 from harness.model_file import load_params, save_params  # noqa: E402, F401
 from harness.training import Run  # noqa: E402, F401
 

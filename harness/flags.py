@@ -17,19 +17,14 @@ import tempfile
 
 from errors import SettingError
 from harness.model_file import read_params
-
-
-def in_notebook():
-    """Whether this runs in a Jupyter kernel rather than as a script."""
-    ipython = sys.modules.get("IPython")
-    return ipython is not None and type(ipython.get_ipython()).__name__ == "ZMQInteractiveShell"
+from jupyter_kernel import in_notebook
 
 
 def program(doc):
     """The program's own name, for its printed lines and the files it writes: its file
     name; in a notebook, the file the kernel runs for (VS Code's notebook or the .py file
     its interactive window runs, JupyterLab's notebook), else one made of the title in
-    its docstring ("2 - logistic regression: ..." gives 2_logistic_regression)."""
+    its docstring ("7 - my own net: ..." gives 7_my_own_net)."""
     if not in_notebook():
         return os.path.basename(sys.argv[0])
     namespace = sys.modules["IPython"].get_ipython().user_ns

@@ -35,6 +35,9 @@ def at_terminal():
 class Compiling:
     """Says that Theano is compiling, then how long it took."""
 
+    def __init__(self):
+        self.started = None  # set by start()
+
     def start(self):
         self.started = time.time()
         if at_terminal():

@@ -17,9 +17,10 @@ import load
 from epoch_line import epoch_line
 from errors import OutOfMemory, SettingError
 from harness import machine
-from harness.flags import flag, in_notebook, parse_args, program
+from harness.flags import flag, parse_args, program
 from harness.model_file import load_params, save_params, save_params_elsewhere
 from harness.progress import Compiling, epoch_bar, say
+from jupyter_kernel import in_notebook
 
 # How each stop is named; the run then exits with 128 + the signal's number, as a shell reports it.
 STOPS = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM", signal.SIGHUP: "SIGHUP (its terminal was closed)",
@@ -198,6 +199,7 @@ class _Training:
 
     def __init__(self, run, params, responses):
         self.run, self.params, self.responses = run, params, responses
+        self.start = None  # set on entry: the summary says how long the loop ran
 
     def __enter__(self):
         self.run.compiling.done()
@@ -239,7 +241,9 @@ class _Training:
         saved = not args.save_model or nothing_kept or self.save()
         if (args.figures or in_notebook()) and not nothing_kept:  # after the weights: figures never cost them
             import figures
-            figures.write(args.figures, figures.draw(run, self.params, self.responses))
+            from harness.predictions import probabilities_function
+            figures.write(args.figures, figures.draw(run, self.params, self.responses,
+                                                     probabilities_function(run.accuracy)))
         if isinstance(error, Diverged):
             raise SettingError(self.diverged(epoch, error.args[0])) from None
         if short_of_memory:

@@ -1,5 +1,6 @@
 """benchmarks/talk_benchmark.py --seeds: one run per seed, recorded as it finishes, resumed on a rerun."""
 import csv
+import os
 import subprocess
 import sys
 
@@ -66,17 +67,17 @@ def test_seeds_rerun_with_other_epochs_replaces_the_run(synthetic_mnist, tmp_pat
 
 
 def test_comparison_draws_a_band_over_seeds(tmp_path):
-    sys.path.insert(0, REPO)
-    import figures
+    sys.path.insert(0, os.path.join(REPO, "benchmarks"))
+    import comparison
     path = tmp_path / "seeds.csv"
     path.write_text("script,seed,lr,epoch,test_accuracy,train_cost,seconds\n"
                     "3_net.py,1,,1,0.90,1,1\n3_net.py,1,,2,0.92,1,1\n"
                     "3_net.py,2,,1,0.88,1,1\n3_net.py,2,,2,0.93,1,1\n"
                     "3_net.py,1,0.5,1,0.97,1,1\n3_net.py,1,0.5,2,0.98,1,1\n"  # an experiment: not a seed
                     "4_modern_net.py,1,,1,0.97,1,1\n")
-    runs = figures.read_trajectories(str(path))
+    runs = comparison.read_trajectories(str(path))
     assert sorted(runs) == ["3_net.py", "4_modern_net.py"] and sorted(runs["3_net.py"]) == [1, 2]
-    axis = figures.comparison(runs).axes[0]
+    axis = comparison.comparison(runs).axes[0]
     band, = axis.collections  # only the net with two seeds has a band
     low, high = band.get_paths()[0].vertices[:, 1].min(), band.get_paths()[0].vertices[:, 1].max()
     assert abs(low - 0.07) < 1e-9 and abs(high - 0.12) < 1e-9  # best error 1 - 0.93, worst 1 - 0.88
