@@ -21,6 +21,5 @@ def probabilities_function(accuracy):
     answer = maker.outputs[0].variable  # the graph as the script wrote it, before Theano optimised it
     if len(inputs) != 1 or answer.owner is None or "Argmax" not in type(answer.owner.op).__name__:
         return None
-    images = inputs[0]
-    compiled = theano.function([images], answer.owner.inputs[0], allow_input_downcast=True)
-    return lambda X: compiled(X.reshape(((len(X), 1, 28, 28) if images.ndim == 4 else (len(X), -1))))
+    # the images in the shape the script gave them: its own test set
+    return theano.function(inputs, answer.owner.inputs[0], allow_input_downcast=True)

@@ -21,7 +21,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from test_scripts import REPO, assert_clean_exit
+from conftest import REPO
+from test_scripts import assert_clean_exit
 
 sys.path.insert(0, os.path.join(REPO, "demos"))
 import _scripts  # noqa: E402

@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from test_scripts import REPO, assert_clean_exit
+from conftest import REPO
+from test_scripts import assert_clean_exit
 
 sys.path.insert(0, os.path.join(REPO, "demos"))
 import graphs  # noqa: E402

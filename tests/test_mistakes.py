@@ -5,7 +5,7 @@ import sys
 
 import numpy as np
 
-from test_scripts import REPO
+from conftest import REPO
 
 sys.path.insert(0, os.path.join(REPO, "demos"))
 import _scripts  # noqa: E402
