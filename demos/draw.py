@@ -115,6 +115,7 @@ class Model:
         self.command = f"uv run {script} --save-model {shown}"
         self.text = self.command if self.state == "untrained" else "loading"
         self.lock = threading.Lock()  # a compiled Theano function is not to be called by two threads at once
+        self.X = self.predict = self.probabilities = None  # the script's own, set by load()
 
     def load(self, data_dir=None):
         """Run the script with its weights, no training, and compile the probabilities of its own model."""

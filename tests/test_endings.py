@@ -14,8 +14,10 @@ import sys
 import numpy as np
 import pytest
 
+from conftest import REPO
+from epoch_line import PATTERN as EPOCH_LINE
 from synthetic import write_synthetic_mnist
-from test_scripts import EPOCH_LINE, REPO, epochs, run_script
+from test_scripts import epochs, run_script
 
 FOREVER = ["--epochs", "100000"]
 

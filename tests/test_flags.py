@@ -8,11 +8,11 @@ import sys
 
 import pytest
 
-from test_scripts import REPO
+from conftest import REPO
 
 PROGRAMS = sorted(glob.glob("[0-9]_*.py", root_dir=REPO) + glob.glob("demos/[a-z]*.py", root_dir=REPO)
-                  + glob.glob("benchmarks/*.py", root_dir=REPO) + ["load.py", "figures.py"])
-HELPERS = {"demos/_project.py", "benchmarks/cpu.py", "benchmarks/roofline.py"}  # modules, not programs
+                  + glob.glob("benchmarks/*.py", root_dir=REPO) + ["load.py"])
+HELPERS = {"benchmarks/cpu.py", "benchmarks/roofline.py"}  # modules, not programs (the demos' start with _)
 
 # One process reads every program's flags: each runs until it parses its command line.
 READ_FLAGS = """
@@ -59,7 +59,7 @@ def test_every_flag_says_what_it_does_and_is_used(program, flags):
         pytest.skip(f"{program} cannot be imported here: {flags[program]}")
     # where a program's flags are read: its own code, and the harness for the training scripts
     sources = [program] + (["harness/training.py"] if re.match(r"\d_", program) else []) \
-        + (glob.glob("*/moons.py", root_dir=REPO) if "moons" in program else [])
+        + (["demos/_moons.py"] if "moons" in program else [])
     code = "".join(open(os.path.join(REPO, source)).read() for source in sources)
     for option, dest, help in flags[program]:
         assert len(help) > 15, (program, option, help)
