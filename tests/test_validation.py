@@ -57,7 +57,7 @@ def test_holding_out_too_many_images_is_a_clear_error(synthetic_mnist):
     assert "Traceback" not in result.stderr
     message = result.stderr.strip()
     assert len(message.splitlines()) == 1, message  # one paragraph
-    assert "--validation 1950 leaves 50 of the 2000 training images, less than one batch of 128" in message
+    assert "--validation 1950 leaves 50 of the 2000 training images, not more than one batch (--batch-size 128" in message
     assert "--validation 333" in message  # the fix, with a number that works
     assert not epochs(result.stdout)
 
