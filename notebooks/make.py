@@ -25,6 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 SCRIPTS = ["0_multiply.py", "1_linear_regression.py", "2_logistic_regression.py", "3_net.py", "4_modern_net.py",
            "5_convolutional_net.py"]
+SETTINGS_LINE = r"(harness\.(?:Run|parse_args)\(.*)\)$"
 KERNEL = {"name": "theano-tutorials", "display_name": "Theano Tutorials (Python 3.11)", "language": "python"}
 
 # The executed copies' settings where the talk's 100 epochs take long (measured alone on
@@ -42,15 +43,14 @@ def install_kernel(prefix=sys.prefix):
 
 def notebook(script, flags=None):
     """The script's cells as a notebook set to the project's kernel; with `flags`, written
-    into its settings line (harness.Run(...)) and said in its first cell."""
+    into its settings line (harness.Run(...) or harness.parse_args(...)) and said in its first cell."""
     book = jupytext.read(os.path.join(REPO, script))
     book.metadata = {"kernelspec": KERNEL}
     for number, cell in enumerate(book.cells):
         cell.id, cell.metadata = f"cell-{number}", {}  # steady ids: a remade notebook differs only where it changed
     if flags:
-        settings = [cell for cell in book.cells if "= harness.Run(" in cell.source]
-        settings[0].source = re.sub(r"(= harness\.Run\(.*)\)$", rf'\1, flags="{flags}")', settings[0].source,
-                                    count=1, flags=re.M)
+        settings = [cell for cell in book.cells if re.search(SETTINGS_LINE, cell.source, re.M)]
+        settings[0].source = re.sub(SETTINGS_LINE, rf'\1, flags="{flags}")', settings[0].source, count=1, flags=re.M)
         book.cells[0].source += (f"\n\n*Run here with `flags=\"{flags}\"` in the settings line below, to keep it "
                                  f"short: the talk trains for 100 epochs on all 60000 images.*")
     return book

@@ -7,7 +7,6 @@ import re
 import subprocess
 import sys
 
-import jupytext
 import pytest
 from jupyter_client.manager import start_new_kernel
 from nbclient import NotebookClient
@@ -17,27 +16,20 @@ from conftest import REPO
 from epoch_line import PATTERN as EPOCH_LINE
 from test_scripts import FIGURES, png_size
 
-# The one line a learner edits in a notebook to set the run's flags, as the README says.
+sys.path.insert(0, os.path.join(REPO, "notebooks"))
+from make import notebook  # noqa: E402  the script as a learner's notebook, flags in its settings line
+
+# What a learner writes into the settings line (flags="...") for a short run.
 SETTINGS = {
-    "0_multiply.py": ("harness.parse_args(__doc__)", "harness.parse_args(__doc__)"),
-    "1_linear_regression.py": ("figures=True)", 'figures=True, flags="--epochs 10")'),
-    "2_logistic_regression.py": ("0.925, lr=0.05)", '0.925, lr=0.05, flags="--epochs 2")'),
-    "3_net.py": ("0.984, lr=0.05)", '0.984, lr=0.05, flags="--epochs 2 --batch-size 16")'),
-    "4_modern_net.py": ("dropout=True)", 'dropout=True, flags="--epochs 2")'),
-    "5_convolutional_net.py": ("dropout=True)", 'dropout=True, flags="--epochs 1 --ntrain 512 --ntest 100")'),
+    "0_multiply.py": "",
+    "1_linear_regression.py": "--epochs 10",
+    "2_logistic_regression.py": "--epochs 2",
+    "3_net.py": "--epochs 2 --batch-size 16",
+    "4_modern_net.py": "--epochs 2",
+    "5_convolutional_net.py": "--epochs 1 --ntrain 512 --ntest 100",
 }
 
-
 pytestmark = pytest.mark.slow  # a Jupyter kernel per test: the second tier
-
-def notebook(script, flags_line):
-    """The script as jupytext opens it, with the settings line edited."""
-    book = jupytext.read(os.path.join(REPO, script))
-    before, after = flags_line
-    edited = [cell for cell in book.cells if cell.cell_type == "code" and before in cell.source]
-    assert len(edited) == 1, f"{script}: the line to edit is not in exactly one cell"
-    edited[0].source = edited[0].source.replace(before, after, 1)
-    return book
 
 
 def pictures(cell):
@@ -67,7 +59,7 @@ def test_script_runs_as_a_notebook(script, synthetic_mnist, monkeypatch):
         assert abs(float(re.search(r"^w = ([-\d.]+)", text, re.M).group(1)) - 2) < 0.1
         assert shown == [0] * (len(code) - 1) + [1]
     else:
-        expected = int(re.search(r"--epochs (\d+)", SETTINGS[script][1]).group(1))
+        expected = int(re.search(r"--epochs (\d+)", SETTINGS[script]).group(1))
         assert len(EPOCH_LINE.findall(text)) == expected, text
         assert re.search(rf"^{script[:-3]}\.ipynb: \d+ epochs in", text, re.M), text
         assert shown == [0] * (len(code) - 1) + [len(FIGURES[script])]
@@ -115,12 +107,13 @@ def test_a_refused_flag_stops_the_cell_with_one_paragraph_and_the_kernel_lives(s
                                                                                  monkeypatch):
     monkeypatch.setenv("MNIST_DIR", synthetic_mnist)
     monkeypatch.delenv("JPY_SESSION_NAME", raising=False)  # a kernel that does not know its notebook
-    cells = [c.source for c in notebook("2_logistic_regression.py", ("lr=0.05)", "lr=0.05, flags=FLAGS)")).cells
-             if c.cell_type == "code"]
+    cells = [c.source for c in notebook("2_logistic_regression.py").cells if c.cell_type == "code"]
+    cells[0] = cells[0].replace("lr=0.05)", "lr=0.05, flags=FLAGS)")
     manager, client = start_kernel()
     try:
         for flags, said in [("--epochs -1", "argument --epochs: -1 is too small: it must be at least 0"),
-                            ("--epochs 2 --ntrain 100", "--ntrain 100 is not more than one batch (--batch-size 128, the default)"),
+                            ("--epochs 2 --ntrain 100",
+                             "--ntrain 100 is not more than one batch (--batch-size 128, the default)"),
                             ("--help", "the flags it takes are listed above")]:
             status, stdout, stderr, errors, _ = run_cell(manager, client, f"FLAGS = {flags!r}\n" + cells[0])
             assert status == "error"  # the cell stops: Run All goes no further
@@ -151,8 +144,7 @@ def test_interrupting_the_kernel_stops_cleanly_and_keeps_the_model(synthetic_mni
     monkeypatch.setenv("MNIST_DIR", synthetic_mnist)
     monkeypatch.setenv("JPY_SESSION_NAME", "my copy.ipynb")  # a learner's renamed copy
     model = tmp_path / "logistic.npz"
-    book = notebook("2_logistic_regression.py",
-                    ("0.925, lr=0.05)", f'0.925, lr=0.05, flags="--epochs 100000 --save-model {model}")'))
+    book = notebook("2_logistic_regression.py", f"--epochs 100000 --save-model {model}")
     manager, client = start_kernel()
     try:
         for cell in [c for c in book.cells if c.cell_type == "code"]:
