@@ -2,7 +2,6 @@
 driven by Playwright, never a browser download), and the executed notebooks of notebooks/
 as nbconvert's HTML. Screenshots go to $SCREENSHOTS (a folder outside the repository),
 else to the test's temporary folder."""
-import base64
 import os
 import re
 import secrets
@@ -17,8 +16,10 @@ import jupytext
 import numpy as np
 import pytest
 
+from conftest import REPO
+from epoch_line import PATTERN as EPOCH_LINE
 from test_notebook_copies import epochs_run
-from test_scripts import EPOCH_LINE, FIGURES, REPO
+from test_scripts import FIGURES
 
 sys.path.insert(0, os.path.join(REPO, "notebooks"))
 import make  # noqa: E402  the notebooks and their kernel, as a learner makes them

@@ -9,7 +9,9 @@ import jupytext
 import nbformat
 import pytest
 
-from test_scripts import EPOCH_LINE, FIGURES, REPO
+from conftest import REPO
+from epoch_line import PATTERN as EPOCH_LINE
+from test_scripts import FIGURES
 
 SCRIPTS = sorted(name for name in os.listdir(REPO) if re.fullmatch(r"\d_\w+\.py", name))
 REMAKE = "remake the notebooks with `MNIST_DIR=PATH uv run notebooks/make.py --executed`"
