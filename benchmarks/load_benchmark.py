@@ -1,7 +1,8 @@
 """Time and peak memory of a full MNIST load, beside a reference, in fresh processes.
 
 Each case runs 5 times, each in a new Python process that imports numpy, then does the
-work and reports its own wall time and peak RSS (ru_maxrss). Medians are shown and
+work and reports its own wall time, CPU time (what another program's load on the machine
+does not change) and peak RSS (ru_maxrss). Medians are shown and
 recorded in results/load.json, with the date and the machine.
 
   baseline   import numpy and nothing else (the floor every case starts from)
@@ -29,27 +30,27 @@ import numpy as np
 sys.path.insert(0, {root!r})
 import load
 folder, case = {folder!r}, {case!r}
-start = time.perf_counter()
+start, cpu_start = time.perf_counter(), time.process_time()
 if case == "reference":
     kept = [gzip.decompress(open(load.find_file(folder, name), "rb").read())
             for name in load.NAMES]
 elif case == "load":
     kept = load.mnist(data_dir=folder)
-seconds = time.perf_counter() - start
-print(json.dumps({{"seconds": seconds,
+seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
+print(json.dumps({{"seconds": seconds, "cpu_seconds": cpu_seconds,
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
 
 
 def measure(case, folder, runs):
-    """Median seconds and median peak RSS (MiB) of `runs` fresh processes doing `case`."""
+    """Median seconds, CPU seconds and peak RSS (MiB) of `runs` fresh processes doing `case`."""
     results = []
     for _ in range(runs):
         out = subprocess.run([sys.executable, "-c", CHILD.format(root=ROOT, folder=folder,
                                                                  case=case)],
                              capture_output=True, text=True, check=True).stdout
         results.append(json.loads(out))
-    return (statistics.median(r["seconds"] for r in results),
+    return (statistics.median(r["seconds"] for r in results), statistics.median(r["cpu_seconds"] for r in results),
             statistics.median(r["rss_mb"] for r in results))
 
 
@@ -67,17 +68,18 @@ def main():
     print(f"data: {folder}; median of {args.runs} fresh processes per case")
     load_average = os.getloadavg()[0]
     rows = {case: measure(case, folder, args.runs) for case in ("baseline", "reference", "load")}
-    print(f"{'case':<10} {'time (s)':>9} {'peak RSS (MiB)':>15} {'RSS above baseline':>19}")
-    base = rows["baseline"][1]
-    for case, (seconds, rss) in rows.items():
-        print(f"{case:<10} {seconds:>9.3f} {rss:>15.1f} {rss - base:>19.1f}")
-    (t_ref, m_ref), (t_load, m_load) = rows["reference"], rows["load"]
+    print(f"{'case':<10} {'time (s)':>9} {'CPU time (s)':>13} {'peak RSS (MiB)':>15} {'RSS above baseline':>19}")
+    base = rows["baseline"][2]
+    for case, (seconds, cpu_seconds, rss) in rows.items():
+        print(f"{case:<10} {seconds:>9.3f} {cpu_seconds:>13.3f} {rss:>15.1f} {rss - base:>19.1f}")
+    (t_ref, _, m_ref), (t_load, _, m_load) = rows["reference"], rows["load"]
     print(f"load / reference: time x{t_load / t_ref:.2f}, "
           f"memory above baseline x{(m_load - base) / (m_ref - base):.2f} "
           f"(float32 images alone are {70000 * 784 * 4 / 2**20:.0f} MiB)")
     report = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M"), "load_average_at_start": load_average,
-              "runs": args.runs, **{case: {"seconds": round(seconds, 3), "peak_rss_mib": round(rss, 1)}
-                                    for case, (seconds, rss) in rows.items()},
+              "runs": args.runs, **{case: {"seconds": round(seconds, 3), "cpu_seconds": round(cpu_seconds, 3),
+                                           "peak_rss_mib": round(rss, 1)}
+                                    for case, (seconds, cpu_seconds, rss) in rows.items()},
               "load_over_reference_seconds": round(t_load / t_ref, 2)}
     with open(os.path.join(ROOT, "results", "load.json"), "w") as f:
         json.dump(report, f, indent=2)
