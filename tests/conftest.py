@@ -43,6 +43,7 @@ def private_cache(tmp_path_factory, monkeypatch):
 # Every program a learner runs, but benchmarks/torch_reference.py (it needs PyTorch).
 PROGRAMS = sorted([*glob.glob("[0-9]_*.py", root_dir=REPO), "load.py", "benchmarks/comparison.py",
                    *(f"demos/{name}" for name in glob.glob("[a-z]*.py", root_dir=os.path.join(REPO, "demos"))),
+                   *(f"notebooks/{name}" for name in glob.glob("[a-z]*.py", root_dir=os.path.join(REPO, "notebooks"))),
                    *(f"benchmarks/{name}" for name in glob.glob("*_benchmark.py",
                                                                 root_dir=os.path.join(REPO, "benchmarks")))])
 
