@@ -37,6 +37,7 @@ import numpy as np
 from PIL import Image
 
 import _scripts
+import route
 import talk
 from errors import LearnerError
 
@@ -112,7 +113,7 @@ class Model:
         self.script, self.path, self.name = script, path, talk.NAMES[script]
         self.state = "loading" if os.path.exists(path) else "untrained"
         shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else path
-        self.command = f"uv run {script} --save-model {shown}"
+        self.command = f"{route.command(script)} --save-model {shown}"  # the learner's route: uv or pip
         self.text = self.command if self.state == "untrained" else "loading"
         self.lock = threading.Lock()  # a compiled Theano function is not to be called by two threads at once
         self.X = self.predict = self.probabilities = None  # the script's own, set by load()
