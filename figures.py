@@ -15,9 +15,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import animation  # noqa: E402
 import numpy as np  # noqa: E402
 
-from errors import PathError  # noqa: E402
-import talk  # noqa: E402
-from jupyter_kernel import in_notebook  # noqa: E402
+from common.errors import PathError  # noqa: E402
+from common import talk  # noqa: E402
+from common.jupyter_kernel import in_notebook  # noqa: E402
 
 
 def draw(run, params, responses=None, probabilities_of=None):

@@ -32,8 +32,8 @@ import zlib
 
 import numpy as np
 
-from errors import DataError
-from route import command
+from common.errors import DataError
+from common.route import command
 
 TIMEOUT = 30  # seconds, for connecting and for each read
 TITLE = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}

@@ -13,7 +13,7 @@ import figures  # noqa: E402  first: it sets matplotlib's backend
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-import talk  # noqa: E402
+from common import talk  # noqa: E402
 
 
 def read_trajectories(path):

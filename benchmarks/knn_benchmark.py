@@ -24,7 +24,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 from cpu import machine  # noqa: E402
-import talk  # noqa: E402
+from common import talk  # noqa: E402
 SUMMARY = re.compile(r"^knn\.py: test accuracy ([\d.]+) .* in ([\d.]+) s", re.M)
 
 

@@ -41,7 +41,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 from cpu import machine  # noqa: E402
-from epoch_line import PATTERN as EPOCH_LINE  # noqa: E402
+from common.epoch_line import PATTERN as EPOCH_LINE  # noqa: E402
 from roofline import epoch_flops, sgemm_gflops, training_flops  # noqa: E402
 SCRIPTS = {"2_logistic_regression.py": 3, "3_net.py": 3, "4_modern_net.py": 3, "5_convolutional_net.py": 1}
 SHORT_RUN = ["--epochs", "1", "--ntrain", "1280", "--ntest", "500"]

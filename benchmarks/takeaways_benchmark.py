@@ -33,7 +33,7 @@ sys.path.insert(0, REPO)
 import harness  # noqa: E402  before theano: sets this project's Theano defaults
 import load  # noqa: E402
 from cpu import machine  # noqa: E402
-from errors import DataError, PathError  # noqa: E402
+from common.errors import DataError, PathError  # noqa: E402
 import numpy as np  # noqa: E402
 import theano  # noqa: E402
 from theano import tensor as T  # noqa: E402

@@ -34,8 +34,8 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
-from epoch_line import PATTERN as EPOCH_LINE  # noqa: E402
-from talk import SCRIPTS, slides_accuracy  # noqa: E402
+from common.epoch_line import PATTERN as EPOCH_LINE  # noqa: E402
+from common.talk import SCRIPTS, slides_accuracy  # noqa: E402
 from cpu import machine  # noqa: E402
 RESULTS = os.path.join(REPO, "results")
 SLIDES = {script: slides_accuracy(script) for script in SCRIPTS}

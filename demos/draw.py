@@ -37,9 +37,9 @@ import numpy as np
 from PIL import Image
 
 import _scripts
-import route
-import talk
-from errors import LearnerError
+from common import route
+from common import talk
+from common.errors import LearnerError
 
 PORT = 8023
 MAX_BYTES = 10_000_000  # a photo of a digit is far smaller; more is refused unread

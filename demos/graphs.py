@@ -23,7 +23,7 @@ from theano import gof
 from theano import tensor as T
 
 import _scripts
-from errors import PathError
+from common.errors import PathError
 
 GET_DOT = ("install Graphviz (apt install graphviz, brew install graphviz or conda install graphviz) "
            "and run again for the pictures.")

@@ -13,8 +13,8 @@ import theano
 from theano import tensor as T
 
 import load
-import talk
-from errors import SettingError
+from common import talk
+from common.errors import SettingError
 
 args = harness.parse_args(__doc__, seed=(1, "the test digits and mistakes --figures draws"), data=True, figures=True,
                           k=(1, "how many of the most similar training images vote on the label"))

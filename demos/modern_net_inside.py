@@ -15,7 +15,7 @@ a quick start: the net is then a little less sure than after 20 epochs).
 import _project  # noqa: F401  the project's folder on the import path
 import harness  # before theano: sets this project's Theano defaults
 import load
-from errors import SettingError
+from common.errors import SettingError
 import numpy as np
 import theano
 from theano import tensor as T

@@ -18,8 +18,8 @@ import os
 import sys
 
 from harness import theano_defaults  # noqa: F401  first: it sets the environment NumPy and Theano read
-from errors import LearnerError
-from jupyter_kernel import in_notebook
+from common.errors import LearnerError
+from common.jupyter_kernel import in_notebook
 
 
 def _excepthook(kind, error, traceback):

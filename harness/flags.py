@@ -15,9 +15,9 @@ import shlex
 import sys
 import tempfile
 
-from errors import SettingError
+from common.errors import SettingError
 from harness.model_file import read_params
-from jupyter_kernel import in_notebook
+from common.jupyter_kernel import in_notebook
 
 
 def program(doc):

@@ -14,7 +14,7 @@ import sys
 import tempfile
 import warnings
 
-from errors import SettingError
+from common.errors import SettingError
 from harness.theano_defaults import USER_FLAGS, user_setting
 
 

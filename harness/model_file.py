@@ -7,7 +7,7 @@ import zipfile
 
 import numpy as np
 
-from errors import ModelFileError
+from common.errors import ModelFileError
 
 FIX = "Give a file written by --save-model of the same script."
 

@@ -14,13 +14,13 @@ import numpy as np
 import theano
 
 import load
-from epoch_line import epoch_line
-from errors import OutOfMemory, SettingError
+from common.epoch_line import epoch_line
+from common.errors import OutOfMemory, SettingError
 from harness import machine
 from harness.flags import flag, parse_args, program
 from harness.model_file import load_params, save_params, save_params_elsewhere
 from harness.progress import Compiling, epoch_bar, say
-from jupyter_kernel import in_notebook
+from common.jupyter_kernel import in_notebook
 
 # How each stop is named; the run then exits with 128 + the signal's number, as a shell reports it.
 STOPS = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM", signal.SIGHUP: "SIGHUP (its terminal was closed)",

@@ -1,17 +1,24 @@
-"""Shared fixtures: synthetic MNIST files, the real MNIST folder, a private cache, and what
-each program prints for --help."""
+"""Shared fixtures: synthetic MNIST files, the real MNIST folder, a private cache, what
+each program prints for --help, and the browser the browser tests drive."""
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the project: scripts run there
-sys.path.insert(0, REPO)  # load.py, epoch_line.py
+sys.path.insert(0, REPO)  # load.py, common/
 
 from synthetic import write_synthetic_mnist  # noqa: E402
+
+# The distribution's Chromium, driven by Playwright (never a browser Playwright downloads);
+# the flags keep it from calling out to a network this machine does not have.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+BROWSER_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="session")

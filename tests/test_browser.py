@@ -5,7 +5,6 @@ else to the test's temporary folder."""
 import os
 import re
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -16,8 +15,8 @@ import jupytext
 import numpy as np
 import pytest
 
-from conftest import REPO
-from epoch_line import PATTERN as EPOCH_LINE
+from conftest import BROWSER_FLAGS, CHROMIUM, REPO
+from common.epoch_line import PATTERN as EPOCH_LINE
 from test_notebook_copies import epochs_run
 from test_scripts import FIGURES
 
@@ -25,9 +24,6 @@ sys.path.insert(0, os.path.join(REPO, "notebooks"))
 import make  # noqa: E402  the notebooks and their kernel, as a learner makes them
 
 pytestmark = pytest.mark.slow
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-BROWSER_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import io
 import ipaddress
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -21,16 +20,13 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from conftest import REPO
+from conftest import BROWSER_FLAGS, CHROMIUM, REPO
 from test_scripts import assert_clean_exit
 
 sys.path.insert(0, os.path.join(REPO, "demos"))
 import _scripts  # noqa: E402
 import draw  # noqa: E402
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-BROWSER_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def png(image):

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO
-from epoch_line import PATTERN as EPOCH_LINE
+from common.epoch_line import PATTERN as EPOCH_LINE
 from synthetic import write_synthetic_mnist
 from test_scripts import epochs, run_script
 

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from conftest import REPO
-from epoch_line import PATTERN as EPOCH_LINE
+from common.epoch_line import PATTERN as EPOCH_LINE
 
 QUICK = ["--epochs", "1", "--ntrain", "256", "--ntest", "100"]
 

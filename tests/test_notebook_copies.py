@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from conftest import REPO
-from epoch_line import PATTERN as EPOCH_LINE
+from common.epoch_line import PATTERN as EPOCH_LINE
 from test_scripts import FIGURES
 
 SCRIPTS = sorted(name for name in os.listdir(REPO) if re.fullmatch(r"\d_\w+\.py", name))

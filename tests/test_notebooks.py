@@ -13,7 +13,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from conftest import REPO
-from epoch_line import PATTERN as EPOCH_LINE
+from common.epoch_line import PATTERN as EPOCH_LINE
 from test_scripts import FIGURES, png_size
 
 sys.path.insert(0, os.path.join(REPO, "notebooks"))

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO, run_each
-from epoch_line import PATTERN as EPOCH_LINE
+from common.epoch_line import PATTERN as EPOCH_LINE
 from test_scripts import assert_clean_exit, epochs, run_script
 
 LOGISTIC = os.path.join(REPO, "2_logistic_regression.py")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO, run_each
-from epoch_line import PATTERN as EPOCH_LINE
+from common.epoch_line import PATTERN as EPOCH_LINE
 
 # Tiny runs on the synthetic digits (2000 training, 500 test images): enough steps
 # for every model to leave chance (0.10) far behind. Measured on this project's

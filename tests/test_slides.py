@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-import talk
+from common import talk
 from conftest import REPO
 
 # From the talk's outline, slide by slide.
@@ -57,7 +57,7 @@ def test_graph_and_compilation_stay_in_the_script(script):
 
 @pytest.mark.parametrize("script", talk.SCRIPTS)
 def test_the_slides_accuracy_a_script_declares_is_the_one_it_states(script):
-    """Its Run call (read by talk.py for the benchmarks and figures) and its docstring and
+    """Its Run call (read by common/talk.py for the benchmarks and figures) and its docstring and
     notebook text say the same number."""
     with open(os.path.join(REPO, script)) as f:
         source = f.read()

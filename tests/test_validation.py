@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from conftest import REPO
-from epoch_line import PATTERN as EPOCH_LINE
+from common.epoch_line import PATTERN as EPOCH_LINE
 from test_scripts import assert_clean_exit, epochs, png_size, run_script
 
 

@@ -8,7 +8,7 @@ from the script's text, without running the script or importing Theano.
 import ast
 import os
 
-FOLDER = os.path.dirname(os.path.abspath(__file__))
+FOLDER = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the scripts, above common/
 SCRIPTS = ["2_logistic_regression.py", "3_net.py", "4_modern_net.py", "5_convolutional_net.py"]
 NAMES = {"2_logistic_regression.py": "logistic regression", "3_net.py": "sigmoid net (2000)",
          "4_modern_net.py": "modern net (2012+)", "5_convolutional_net.py": "convolutional net"}
