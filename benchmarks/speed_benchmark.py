@@ -178,8 +178,8 @@ def shared_machine(loads):
     """A sentence on the load the measurement saw, from its (lowest, highest) load average."""
     cores = os.cpu_count()
     span = f"{loads[0]:.1f}–{loads[-1]:.1f}" if round(loads[0], 1) != round(loads[-1], 1) else f"{loads[0]:.1f}"
-    if loads[-1] <= cores / 2:
-        return f"load average {span} on {cores} cores: a quiet machine."
+    if loads[-1] <= cores * 1.25:  # the benchmark's own runs keep about every core busy
+        return f"load average {span} on {cores} cores, about the benchmark's own: a quiet machine."
     return (f"load average {span} on {cores} cores: the machine was shared with other work, "
             "which slowed both sides; the ratios hold for that load and may differ on a quiet machine.")
 
