@@ -40,6 +40,7 @@ class Diverged(Exception):
     """The training cost, or the weights, of an epoch are not finite numbers."""
 
 CHANCE = 0.10  # the test accuracy of guessing among ten classes
+GUESSING_COST = float(np.log(10))  # the cross-entropy of guessing among ten classes: 2.30
 
 
 class Run:
@@ -160,7 +161,12 @@ class Run:
             summary += f" ({self.accuracies[best]:.4f} at epoch {best + 1}, the best on the test set: optimistic)"
         if self.args.dataset == "mnist":
             summary += f"; the slides report {self.slides_accuracy:.3f} after 100 epochs of all 60000 images"
-        if round(abs(self.accuracies[-1] - CHANCE), 4) <= 0.02:  # a second line: not broken, only short
+        if round(abs(self.accuracies[-1] - CHANCE), 4) <= 0.02 and self.costs[-1] > 2 * GUESSING_COST:
+            summary += (f"\n{self.script}: {self.accuracies[-1]:.4f} is within 0.02 of chance ({CHANCE:.2f}), and the "
+                        f"training cost ({self.costs[-1]:.4g}) is far above what guessing costs ({GUESSING_COST:.2f}): "
+                        f"the steps overshoot, so the learning rate (--lr {self.args.lr:g}) is probably too large. "
+                        "Try one ten or a hundred times smaller (--help shows the script's own).")
+        elif round(abs(self.accuracies[-1] - CHANCE), 4) <= 0.02:  # a second line: not broken, only short
             summary += (f"\n{self.script}: {self.accuracies[-1]:.4f} is within 0.02 of chance ({CHANCE:.2f}): the "
                         "model has not started to learn yet (a convnet needs a few hundred steps). Try more images "
                         "(--ntrain), more epochs (--epochs) or a smaller --batch-size.")

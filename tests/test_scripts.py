@@ -118,6 +118,17 @@ def test_a_run_still_at_chance_says_so_in_one_line(synthetic_mnist):
     assert result.stdout.splitlines()[-2].startswith("3_net.py: 1 epochs in ")  # right after the summary
 
 
+def test_a_run_at_chance_with_a_cost_far_above_guessing_blames_the_learning_rate(synthetic_mnist):
+    # --lr 1e6 here: costs of about 1e23 and 1e18, finite, so the run is not stopped as
+    # diverged; the test accuracy stays at 0.1000, and more steps would not help
+    result = run_script("4_modern_net.py", "--data-dir", synthetic_mnist, "--epochs", "2", "--lr", "1e6")
+    assert_clean_exit(result)
+    assert epochs(result.stdout)[-1][1] == 0.1 and epochs(result.stdout)[-1][2] > 1e6
+    said = [line for line in result.stdout.splitlines() if "chance" in line]
+    assert len(said) == 1 and "the learning rate (--lr 1e+06) is probably too large" in said[0], said
+    assert "has not started to learn" not in result.stdout
+
+
 # The modern net's dropout noise and weights come from the seed as the convnet's do: the
 # convnet's check (three more convnet runs) is in the second tier.
 @pytest.mark.parametrize("script", ["4_modern_net.py", pytest.param("5_convolutional_net.py", marks=pytest.mark.slow)])
