@@ -140,4 +140,4 @@ batches = list(zip(range(0, len(trX), args.batch_size), range(args.batch_size, l
 with run.training(params, accuracy, (teX, teY), (vaX, vaY), responses):
     for epoch in range(args.epochs):
         costs = run.progress(train(trX[start:end], trY[start:end]) for start, end in batches)
-        run.report(costs)
+        run.report(costs, accuracy(teX, teY))

@@ -110,8 +110,8 @@ class Run:
 
     def training(self, params, accuracy, test, validation, responses=None):
         """The block the training loop runs in; see _Training. `accuracy(X, Y)` is the
-        script's own measure, and `test` and `validation` its own (X, Y) sets: each epoch
-        reports the measure on them. `responses()`, if given, returns the conv blocks'
+        script's own measure, and `test` and `validation` its own (X, Y) sets: the test set
+        for --epochs 0 and --figures, the validation set measured at each report. `responses()`, if given, returns the conv blocks'
         responses to a test digit, for --figures."""
         self.accuracy, self.test, self.validation, self.params = accuracy, test, validation, params
         return _Training(self, params, responses)
@@ -125,12 +125,11 @@ class Run:
         self.doing = "evaluating"
         return costs
 
-    def report(self, costs):
-        """One line for the epoch that just ended: the script's accuracy on its test set
-        (and its validation set, if any images were held out) and the mean training cost.
-        The epoch's weights are kept, unless they or the cost are not finite numbers:
-        that ends the run (Diverged)."""
-        accuracy = self.accuracy(*self.test)
+    def report(self, costs, accuracy):
+        """One line for the epoch that just ended: the test accuracy the script measured,
+        the accuracy on the validation set (if any images were held out) and the mean
+        training cost. The epoch's weights are kept, unless they or the cost are not
+        finite numbers: that ends the run (Diverged)."""
         validation = self.accuracy(*self.validation) if len(self.validation[0]) else None
         cost = float(np.mean(costs))
         line = epoch_line(len(self.accuracies) + 1, accuracy, validation, cost, time.time() - self.epoch_started)
