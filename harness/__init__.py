@@ -40,6 +40,7 @@ sys.excepthook = _excepthook  # before Theano is imported: a setting it refuses 
 from harness import machine  # noqa: E402  imports Theano
 from harness import compile_cache  # noqa: E402, F401
 from harness import fast_ops  # noqa: E402, F401
+from harness import fast_convolutions  # noqa: E402, F401
 from harness.flags import parse_args  # noqa: E402, F401
 from harness.model_file import load_params, save_params  # noqa: E402, F401
 from harness.training import Run  # noqa: E402, F401
