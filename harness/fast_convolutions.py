@@ -3,17 +3,18 @@
 Theano computes a convolution (CorrMM, and CorrMM_gradWeights and CorrMM_gradInputs for
 its gradients) by unfolding each image into a matrix (im2col) and multiplying it with the
 filters: one small matrix product per image, e.g. 64 x 288 times 288 x 169 for the
-convnet's second layer, which keeps the cores well below their peak. These ops are
+convnet's second layer, each packing the filters afresh. These ops are
 Theano's own (the same inputs, outputs, checks and C entry code), with one change in
 their C function: each thread unfolds a chunk of images side by side into one matrix, so
-that one product covers the whole chunk (288 x 4056 for 24 images).
+that one product covers the whole chunk (288 x 2704 for 16 images).
 
-- Forward and input gradients: every output element is the same sum, over the same
-  terms, in the same order, as Theano's; the same bits where OpenBLAS's kernels sum a
-  column of a product the same way whatever the number of columns, which the tests check.
-- Weight gradients: the product sums the whole chunk at once, where Theano adds one
-  image's product at a time: the same sum in a different order, equal within float32
-  rounding (not bit for bit).
+Each output element is the same sum as Theano's, of the same products; OpenBLAS adds
+them in another order when a product has more columns, and the weight gradient sums a
+chunk in one product where Theano adds one image at a time. So the results equal
+Theano's within float32 rounding, not bit for bit (tests/test_fast_convolutions.py bounds
+the difference). The chunks are cut by the shapes alone, so the results do not depend on
+the number of threads (Theano's weight gradient depends on how its threads split the
+batch).
 
 Switched off with THEANO_FLAGS=optimizer_excluding=fast_convolutions, or with the other
 fast ops by optimizer_excluding=fast_ops.
@@ -25,8 +26,8 @@ from theano.tensor.opt import register_specialize_device
 from harness.fast_ops import TAG
 
 # About this many columns (output pixels of all images of a chunk) in one product: wide
-# enough that OpenBLAS runs near its peak, narrow enough that a chunk (4.7 MB for the
-# convnet's second layer) stays in the L3 cache.
+# enough that OpenBLAS runs near its peak, narrow enough that a chunk (3.1 MB for the
+# convnet's second layer: 16 images) stays in the L3 cache.
 COLUMNS = 4096
 # At least this many chunks in a batch, so that up to this many cores share it.
 MIN_CHUNKS = 8

@@ -16,7 +16,7 @@ Each is on by default and off with a Theano flag, for A/B runs:
 """
 import numpy as np
 import theano
-from theano import gof, tensor
+from theano import gof, scalar, tensor
 from theano.gof.op import OpenMPOp
 from theano.sandbox.rng_mrg import mrg_uniform
 from theano.tensor.opt import register_specialize
@@ -284,7 +284,8 @@ class MaxPoolGradient(_WindowsOp):
         return [shapes[0]]
 
     def c_code(self, node, name, inputs, outputs, sub):
-        x, maxout, gz = inputs
+        x, maxout, gz = inputs[:3]
+        masks = inputs[3:]  # MaskedMaxPoolGradient's a and b
         gx, = outputs
         wh, ww = self.ws
         ignore_border = int(self.ignore_border)
@@ -298,8 +299,23 @@ class MaxPoolGradient(_WindowsOp):
         %(fail)s
     }
 """ % locals()
+        for mask in masks:
+            code += """
+    if (PyArray_NDIM(%(mask)s) != nd || !PyArray_CompareLists(PyArray_DIMS(%(mask)s), PyArray_DIMS(%(x)s), nd)) {
+        PyErr_SetString(PyExc_ValueError, "masked max-pooling gradient: the mask's arrays must have the input's shape");
+        %(fail)s
+    }
+""" % locals()
         code += ALLOCATE % dict(name=gx, dims=f"PyArray_DIMS({x})", typenum=f"PyArray_TYPE({x})", fail=fail)
-        code += _contiguous([("x", x), ("m", maxout), ("g", gz)], fail)
+        code += _contiguous([("x", x), ("m", maxout), ("g", gz)] + list(zip("ab", masks)), fail)
+        if masks:  # Theano's mul(EQ(a, b), g): the comparison as 0 or 1, times the gradient
+            gradient = f"(dtype_{gx})(ar[c] == br[c]) * (xr[c] == maxima[c] ? gradients[c] : (dtype_{gx})0)"
+            mask_rows = f"""
+                    const dtype_{x} *ar = (const dtype_{x} *)PyArray_DATA(a_c) + p * h * w + r * w;
+                    const dtype_{x} *br = (const dtype_{x} *)PyArray_DATA(b_c) + p * h * w + r * w;"""
+            release = "\n    Py_DECREF(a_c);\n    Py_DECREF(b_c);"
+        else:
+            gradient, mask_rows, release = f"xr[c] == maxima[c] ? gradients[c] : (dtype_{gx})0", "", ""
         return "{" + code + """
     {
         const dtype_%(x)s *X = (const dtype_%(x)s *)PyArray_DATA(x_c);
@@ -317,7 +333,7 @@ class MaxPoolGradient(_WindowsOp):
             PyErr_NoMemory();
             Py_DECREF(x_c);
             Py_DECREF(m_c);
-            Py_DECREF(g_c);
+            Py_DECREF(g_c);%(release)s
             %(fail)s
         }
         #pragma omp parallel for schedule(static) if (planes * h * w >= 65536)
@@ -340,9 +356,9 @@ class MaxPoolGradient(_WindowsOp):
                 npy_intp r0 = i * WH, r1 = r0 + WH < h ? r0 + WH : h;
                 for (npy_intp r = r0; r < r1; r++) {
                     const dtype_%(x)s *xr = xp + r * w;
-                    dtype_%(gx)s *gxr = gxp + r * w;
+                    dtype_%(gx)s *gxr = gxp + r * w;%(mask_rows)s
                     for (npy_intp c = 0; c < covered; c++)
-                        gxr[c] = xr[c] == maxima[c] ? gradients[c] : (dtype_%(gx)s)0;
+                        gxr[c] = %(gradient)s;
                     for (npy_intp c = covered; c < w; c++)  // with ignore_border only
                         gxr[c] = 0;
                 }
@@ -355,8 +371,38 @@ class MaxPoolGradient(_WindowsOp):
     }
     Py_DECREF(x_c);
     Py_DECREF(m_c);
-    Py_DECREF(g_c);
+    Py_DECREF(g_c);%(release)s
 }""" % locals()
+
+
+class MaskedMaxPoolGradient(MaxPoolGradient):
+    """mul(EQ(a, b), MaxPoolGrad(x, maxout, gz)) in one pass: a rectifier's gradient (a its
+    output, b its input) times the gradient of the max-pooling after it. The same bits as
+    the two ops, without writing and reading back the pooling's gradient in between."""
+
+    def make_node(self, x, maxout, gz, a, b):
+        x, maxout, gz, a, b = map(tensor.as_tensor_variable, (x, maxout, gz, a, b))
+        assert x.ndim == maxout.ndim == gz.ndim >= 2 and x.dtype == maxout.dtype == gz.dtype
+        assert a.type == b.type == x.type
+        return gof.Apply(self, [x, maxout, gz, a, b], [x.type()])
+
+
+@gof.local_optimizer([tensor.Elemwise])
+def fast_masked_max_pool_grad(node):
+    """Elemwise{mul}(Elemwise{EQ}(a, b), MaxPoolGradient(x, ...)) -> MaskedMaxPoolGradient,
+    where a, b and x have the same type (no broadcasting) and the product is of that type."""
+    if not (isinstance(node.op, tensor.Elemwise) and isinstance(node.op.scalar_op, scalar.Mul)
+            and len(node.inputs) == 2):
+        return False
+    for mask, pooled in (node.inputs, node.inputs[::-1]):
+        if (mask.owner and pooled.owner and type(pooled.owner.op) is MaxPoolGradient
+                and isinstance(mask.owner.op, tensor.Elemwise) and isinstance(mask.owner.op.scalar_op, scalar.EQ)):
+            a, b = mask.owner.inputs
+            x = pooled.owner.inputs[0]
+            if a.type == b.type == x.type == node.outputs[0].type:
+                op = pooled.owner.op
+                return [MaskedMaxPoolGradient(op.ws, op.ignore_border)(*pooled.owner.inputs, a, b)]
+    return False
 
 
 def _non_overlapping_windows(node, first_parameter):
@@ -391,6 +437,7 @@ REWRITES = {
     "fast_mrg_uniform": fast_mrg_uniform,
     "fast_max_pool": _rewrite_pooling(Pool, MaxPool, 1),
     "fast_max_pool_grad": _rewrite_pooling(MaxPoolGrad, MaxPoolGradient, 3),
+    "fast_masked_max_pool_grad": fast_masked_max_pool_grad,
 }
 for _name, _rewrite in REWRITES.items():
     # 'cxx_only': these ops have C code only; Theano skips the rewrite without a compiler

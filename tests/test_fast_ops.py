@@ -114,6 +114,32 @@ def test_max_pool_and_its_gradient_are_theanos(theano, ws, ignore_border):
             assert same_bits(mine, theirs), shape
 
 
+@pytest.mark.parametrize("ignore_border", [False, True])
+def test_the_rectifier_and_pooling_gradient_in_one_pass_is_theanos(theano, ignore_border):
+    """rectify -> max-pool, as in each of the convnet's blocks: the rectifier's gradient
+    (EQ(its output, its input) * the pooling's gradient) and the pooling's, in one op."""
+    from theano import tensor as T
+    from theano.tensor.signal.pool import pool_2d
+    x, gradient = T.ftensor4(), T.ftensor4()
+    pooled = pool_2d(T.maximum(x, 0.), (2, 2), ignore_border=ignore_border)
+    outputs = [pooled, theano.grad(None, x, known_grads={pooled: gradient})]
+    fast, own = (theano.function([x, gradient], outputs, mode=mode) for mode in modes(theano))
+    assert "MaskedMaxPoolGradient" in op_names(fast) and "MaxPoolGradient" not in op_names(fast)
+    assert "MaskedMaxPoolGradient" not in op_names(own)
+    rng = np.random.RandomState(2)
+    for shape in POOL_SHAPES[:7]:
+        images = rng.randn(*shape).astype(np.float32)
+        images.flat[::7] = -0.0  # the rectifier's ties: -0 and +0
+        images.flat[1::7] = 0.0
+        images.flat[5::101] = np.nan
+        rows, columns = ((-(-n // 2) if not ignore_border else n // 2) for n in shape[2:])
+        upstream = rng.randn(shape[0], shape[1], rows, columns).astype(np.float32)
+        upstream.flat[::5] = -0.0
+        upstream.flat[3::97] = np.inf  # 0 * inf is NaN: the mask multiplies, as Theano's does
+        for mine, theirs in zip(fast(images, upstream), own(images, upstream)):
+            assert same_bits(mine, theirs), shape
+
+
 def test_each_rewrite_is_switched_off_by_its_name(theano):
     from theano import tensor as T
     from theano.tensor.signal.pool import pool_2d
@@ -125,6 +151,10 @@ def test_each_rewrite_is_switched_off_by_its_name(theano):
         "MaxPool", "MaxPoolGrad"}
     assert op_names(theano.function([x], gradient, mode=fast.excluding("fast_max_pool"))) >= {
         "Pool", "MaxPoolGradient"}
+    rectified = theano.grad(pool_2d(T.maximum(x, 0.), (2, 2), ignore_border=False).sum(), x)
+    assert "MaskedMaxPoolGradient" in op_names(theano.function([x], rectified, mode=fast))
+    assert op_names(theano.function([x], rectified, mode=fast.excluding("fast_masked_max_pool_grad"))) >= {
+        "MaxPoolGradient"}
 
 
 CONVNET_OPS = ("import runpy, sys; sys.argv = ['5_convolutional_net.py', '--epochs', '0', '--ntrain', '256', "
@@ -136,9 +166,11 @@ CONVNET_OPS = ("import runpy, sys; sys.argv = ['5_convolutional_net.py', '--epoc
 # two more convnet compiles, one without the fast ops: the second tier
 @pytest.mark.slow
 @pytest.mark.parametrize("flags, present, absent", [
-    ("", {"ParallelMRGUniform", "MaxPool", "MaxPoolGradient"}, {"mrg_uniform", "Pool", "MaxPoolGrad"}),
-    ("optimizer_excluding=fast_ops", {"mrg_uniform", "Pool", "MaxPoolGrad"},
-     {"ParallelMRGUniform", "MaxPool", "MaxPoolGradient"}),
+    ("", {"ParallelMRGUniform", "MaxPool", "MaxPoolGradient", "ChunkedCorrMM", "ChunkedCorrMMGradWeights",
+          "ChunkedCorrMMGradInputs"}, {"mrg_uniform", "Pool", "MaxPoolGrad", "CorrMM", "CorrMM_gradWeights"}),
+    ("optimizer_excluding=fast_ops", {"mrg_uniform", "Pool", "MaxPoolGrad", "CorrMM", "CorrMM_gradWeights",
+                                      "CorrMM_gradInputs"},
+     {"ParallelMRGUniform", "MaxPool", "MaxPoolGradient", "ChunkedCorrMM", "ChunkedCorrMMGradWeights"}),
 ])
 def test_the_convnet_runs_the_fast_ops_unless_switched_off(synthetic_mnist, flags, present, absent):
     result = subprocess.run([sys.executable, "-c", CONVNET_OPS, synthetic_mnist],
