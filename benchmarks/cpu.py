@@ -1,4 +1,5 @@
 """The machine a benchmark ran on, as the operating system reports it, for results/*.json."""
+import ctypes
 import os
 import platform
 
@@ -13,3 +14,18 @@ def machine():
         pass
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return f"{cores} cores, {cpu}"
+
+
+def openblas_kernels():
+    """The kernel set ('Haswell', 'SkylakeX', ...) that the OpenBLAS Theano's C code calls
+    (the scipy-openblas32 wheel) runs in this process: its pick for the CPU, unless
+    OPENBLAS_CORETYPE names one. None without the wheel."""
+    try:
+        import scipy_openblas32
+    except ImportError:
+        return None
+    name = scipy_openblas32.get_library()  # "scipy_openblas": its functions are scipy_openblas_...
+    library = ctypes.CDLL(os.path.join(scipy_openblas32.get_lib_dir(), f"lib{name}.so"))
+    corename = getattr(library, f"{name}_get_corename")
+    corename.restype = ctypes.c_char_p
+    return corename().decode()

@@ -3,7 +3,7 @@ run, and how close each comes to the machine's limit; writes docs/speed.md.
 
     python3 -m venv ../torchvenv && ../torchvenv/bin/pip install torch==2.13.0 numpy
     python benchmarks/speed_benchmark.py --torch-python ../torchvenv/bin/python --data-dir PATH
-        [--rounds 3] [--ntrain N] [--fast-ops-off] [SCRIPT ...]
+        [--rounds 3] [--ntrain N] [--fast-ops-off] [--openblas-kernels CORE] [SCRIPT ...]
     python benchmarks/speed_benchmark.py --startup --torch-python ... --data-dir PATH [--rounds 3] [SCRIPT ...]
     python benchmarks/speed_benchmark.py --docs     # only write docs/speed.md from results/
 
@@ -14,13 +14,20 @@ Each round runs every script for a few epochs on MNIST (batch 128; all 60000 tra
 images, or the first --ntrain), then its PyTorch twin (benchmarks/torch_reference.py),
 as separate processes, alternating so that both see the same machine load; with
 --fast-ops-off, the script a third time with harness/fast_ops.py switched off. Each
-round also times this machine's float32 matrix product (benchmarks/roofline.py) and
-notes the load average before each run. It prints the median seconds per epoch of each
+round also times this machine's float32 matrix product (benchmarks/roofline.py, in a
+process of its own, with the scripts' environment) and notes the load average before
+each run. It prints the median seconds per epoch of each
 (compile time excluded, test evaluation included), their ratio, and the GFLOP/s each
 achieves against the matrix product's, and writes them to results/speed.json (with
 --ntrain N: results/speed_ntrain_N.json), keeping the scripts it did not measure, and
 docs/speed.md. On a shared machine the seconds
 vary with the load: read the ratios.
+
+Each row records the OpenBLAS kernels the scripts ran (its pick for the CPU, unless
+OPENBLAS_CORETYPE names a set). --openblas-kernels CORE runs the scripts and the matrix
+product with OPENBLAS_CORETYPE=CORE instead (auto: unset, OpenBLAS's own pick), into
+results/speed[_ntrain_N]_openblas_KERNELS.json: e.g. a machine whose environment pins
+OpenBLAS to its AVX2 kernels (Haswell), measured with the AVX-512 ones its CPU has.
 
 --startup measures what a learner waits for on a short run (--epochs 1 --ntrain 1280
 --ntest 500): whole-process seconds, and seconds to the first epoch line, of each script
@@ -42,15 +49,28 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 from cpu import machine  # noqa: E402
 from common.epoch_line import PATTERN as EPOCH_LINE  # noqa: E402
-from roofline import epoch_flops, sgemm_gflops, training_flops  # noqa: E402
+from roofline import epoch_flops, training_flops  # noqa: E402
 SCRIPTS = {"2_logistic_regression.py": 3, "3_net.py": 3, "4_modern_net.py": 3, "5_convolutional_net.py": 1}
 SHORT_RUN = ["--epochs", "1", "--ntrain", "1280", "--ntest", "500"]
 MNIST_SIZES = (60000, 10000)  # training and test images
 BATCH = 128
 RESULTS = os.path.join(REPO, "results")
 DOCS = os.path.join(REPO, "docs", "speed.md")
-FAST_OPS_OFF = {**os.environ, "THEANO_FLAGS": ",".join(
-    flag for flag in (os.environ.get("THEANO_FLAGS", ""), "optimizer_excluding=fast_ops") if flag)}
+
+
+def fast_ops_off(env):
+    return {**env, "THEANO_FLAGS": ",".join(flag for flag in (env.get("THEANO_FLAGS", ""),
+                                                              "optimizer_excluding=fast_ops") if flag)}
+
+
+def sgemm_and_kernels(env):
+    """(sgemm GFLOP/s, the OpenBLAS kernels of Theano's C code), measured in a process
+    with the scripts' environment: OPENBLAS_CORETYPE is read when OpenBLAS loads."""
+    code = "from roofline import sgemm_gflops; from cpu import openblas_kernels; print(sgemm_gflops(), openblas_kernels())"
+    result = subprocess.run([sys.executable, "-c", code], cwd=os.path.join(REPO, "benchmarks"), env=env,
+                            capture_output=True, text=True, check=True)
+    gflops, kernels = result.stdout.split()
+    return float(gflops), kernels
 
 
 def load():
@@ -58,7 +78,7 @@ def load():
     return os.getloadavg()[0]
 
 
-def epoch_seconds(python, command, env=None):
+def epoch_seconds(python, command, env):
     result = subprocess.run([python, *command], cwd=REPO, capture_output=True, text=True, env=env)
     seconds = [float(m["seconds"]) for m in map(EPOCH_LINE.match, result.stdout.splitlines()) if m]
     if result.returncode != 0 or not seconds:
@@ -129,23 +149,31 @@ def per_epoch(scripts, args, data):
     sizes = [*(["--ntrain", str(args.ntrain)] if args.ntrain else []), *(["--ntest", str(args.ntest)] if args.ntest else [])]
     runs = ("theano", "torch", "fast_ops_off") if args.fast_ops_off else ("theano", "torch")
     times = {script: {run: [] for run in runs} for script in scripts}
+    env = dict(os.environ)
+    if args.openblas_kernels:
+        env.pop("OPENBLAS_CORETYPE", None)
+        if args.openblas_kernels != "auto":
+            env["OPENBLAS_CORETYPE"] = args.openblas_kernels
     loads, peaks = [], []
     for round_ in range(1, args.rounds + 1):
         loads.append(load())
-        peaks.append(sgemm_gflops())
+        peak, kernels = sgemm_and_kernels(env)
+        peaks.append(peak)
         for script in scripts:
             flags = ["--epochs", str(SCRIPTS[script]), *sizes, *data]
             for run in runs:
                 loads.append(load())
                 if run == "torch":
                     times[script][run] += epoch_seconds(args.torch_python, ["benchmarks/torch_reference.py", script,
-                                                                            *flags])
+                                                                            *flags], env)
                 else:
                     times[script][run] += epoch_seconds(sys.executable, [script, *flags],
-                                                        FAST_OPS_OFF if run == "fast_ops_off" else None)
+                                                        fast_ops_off(env) if run == "fast_ops_off" else env)
             print(f"round {round_}: {script} done", file=sys.stderr, flush=True)
     peak = statistics.median(peaks)
-    path = os.path.join(RESULTS, f"speed_ntrain_{args.ntrain}.json" if args.ntrain else "speed.json")
+    name = "speed" + (f"_ntrain_{args.ntrain}" if args.ntrain else "") + \
+        (f"_openblas_{kernels}" if args.openblas_kernels else "")
+    path = os.path.join(RESULTS, name + ".json")
     report = {"scripts": {}}
     if os.path.exists(path):  # keep the scripts this run did not measure
         with open(path) as f:
@@ -165,7 +193,7 @@ def per_epoch(scripts, args, data):
             "torch_gflops": gflops["torch"], "sgemm_gflops": round(peak, 1), "sgemm_gflops_range": [
                 round(min(peaks), 1), round(max(peaks), 1)],
             "load": [round(min(loads), 1), round(statistics.median(loads), 1), round(max(loads), 1)],
-            "date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine()}
+            "date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(), "openblas": kernels}
         print(f"{script:<24} {seconds['theano']:>14.2f} {seconds['torch']:>15.2f} "
               f"{seconds['theano'] / seconds['torch']:>6.2f} {gflops['theano']:>14.1f} {gflops['torch']:>8.1f} "
               f"{peak:>6.1f}")
@@ -185,15 +213,16 @@ def shared_machine(loads):
 
 
 def per_epoch_table(reports):
-    rows = ["| script | training images | Theano s/epoch | PyTorch s/epoch | Theano / PyTorch | fast ops off, s/epoch "
-            "| GFLOP per step | Theano GFLOP/s | PyTorch GFLOP/s | sgemm GFLOP/s | Theano / sgemm | PyTorch / sgemm |",
-            "|" + " --- |" * 12]
+    rows = ["| script | training images | OpenBLAS kernels | Theano s/epoch | PyTorch s/epoch | Theano / PyTorch "
+            "| fast ops off, s/epoch | GFLOP per step | Theano GFLOP/s | PyTorch GFLOP/s | sgemm GFLOP/s "
+            "| Theano / sgemm | PyTorch / sgemm |",
+            "|" + " --- |" * 13]
     runs = {}  # how each was measured: the scripts measured so
     for script, r in ((script, r) for report in reports for script, r in report["scripts"].items()):
         if "sgemm_gflops" not in r:  # measured before this table existed
             continue
         off = f"{r['fast_ops_off_seconds_per_epoch']:.2f}" if "fast_ops_off_seconds_per_epoch" in r else "—"
-        rows.append(f"| `{script}` | {r['ntrain']} | {r['theano_seconds_per_epoch']:.2f} "
+        rows.append(f"| `{script}` | {r['ntrain']} | {r.get('openblas', '—')} | {r['theano_seconds_per_epoch']:.2f} "
                     f"| {r['torch_seconds_per_epoch']:.2f} "
                     f"| {r['ratio']:.2f}× | {off} | {r['flops_per_step'] / 1e9:.3f} | {r['theano_gflops']} "
                     f"| {r['torch_gflops']} | {r['sgemm_gflops']} | {r['theano_gflops'] / r['sgemm_gflops']:.0%} "
@@ -222,7 +251,8 @@ def write_docs():
     """Fill the tables of docs/speed.md, between its markers, from results/."""
     with open(DOCS) as f:
         page = f.read()
-    speed = ["speed.json"] + sorted(name for name in os.listdir(RESULTS) if re.fullmatch(r"speed_ntrain_\d+\.json", name))
+    speed = ["speed.json"] + sorted(name for name in os.listdir(RESULTS)
+                                    if re.fullmatch(r"speed(_ntrain_\d+)?(_openblas_\w+)?\.json", name) and name != "speed.json")
     for name, files, fill in (("speed", speed, per_epoch_table), ("startup", ["startup.json"], startup_table)):
         paths = [os.path.join(RESULTS, file) for file in files if os.path.exists(os.path.join(RESULTS, file))]
         begin, end = f"<!-- {name} table: written by benchmarks/speed_benchmark.py -->", "<!-- end of table -->"
@@ -251,12 +281,17 @@ def main():
                         help="the Python that has PyTorch (default: $TORCH_PYTHON, else this one)")
     parser.add_argument("--fast-ops-off", action="store_true",
                         help="time each script a third time with harness/fast_ops.py switched off")
+    parser.add_argument("--openblas-kernels", metavar="CORE",
+                        help="run with OPENBLAS_CORETYPE=CORE (auto: unset, OpenBLAS's own pick for this CPU), "
+                             "into results/speed[_ntrain_N]_openblas_KERNELS.json")
     parser.add_argument("--startup", action="store_true", help="time a short run's whole process instead")
     parser.add_argument("--docs", action="store_true", help="only write docs/speed.md from results/")
     args = parser.parse_args()
     for script in args.scripts:
         if script not in SCRIPTS:
             parser.error(f"{script} is not one of {', '.join(SCRIPTS)}")
+    if args.openblas_kernels and args.startup:
+        parser.error("--openblas-kernels times epochs; --startup runs with the environment's OpenBLAS")
     if not args.docs:
         if subprocess.run([args.torch_python, "-c", "import torch"], capture_output=True).returncode != 0:
             sys.exit(f"The reference needs PyTorch, which {args.torch_python} cannot import. The project does not "

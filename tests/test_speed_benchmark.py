@@ -33,8 +33,9 @@ def test_the_docs_tables_are_filled_between_their_markers(tmp_path, monkeypatch)
         "fast_ops_off_seconds_per_epoch": 14.0, "epochs_timed": 3, "rounds": 3, "ntrain": 12800, "ntest": 10000,
         "flops_per_step": 4498374144, "theano_gflops": 62.5, "torch_gflops": 46.9, "sgemm_gflops": 125.0,
         "sgemm_gflops_range": [120.0, 130.0], "load": [5.1, 7.0, 9.9], "date": "2026-12-01 14:00",
-        "machine": "2 cores, AMD EPYC"}}}
-    (tmp_path / "speed_ntrain_12800.json").write_text(json.dumps(speed))  # a run of --ntrain 12800
+        "machine": "2 cores, AMD EPYC", "openblas": "SkylakeX"}}}
+    # a run of --ntrain 12800 --openblas-kernels auto
+    (tmp_path / "speed_ntrain_12800_openblas_SkylakeX.json").write_text(json.dumps(speed))
     page = tmp_path / "speed.md"
     page.write_text("intro\n<!-- speed table: written by benchmarks/speed_benchmark.py -->\nSTALE ROW\n"
                     "<!-- end of table -->\noutro\n")
@@ -45,7 +46,7 @@ def test_the_docs_tables_are_filled_between_their_markers(tmp_path, monkeypatch)
     text = page.read_text()
     assert text.startswith("intro\n") and text.endswith("<!-- end of table -->\noutro\n") and "STALE ROW" not in text
     row = next(line for line in text.splitlines() if line.startswith("| `5_convolutional_net.py`"))
-    assert "| 12800 | 9.00 | 12.00 | 0.75× | 14.00 | 4.498 | 62.5 | 46.9 | 125.0 | 50% | 38% |" in row
+    assert "| 12800 | SkylakeX | 9.00 | 12.00 | 0.75× | 14.00 | 4.498 | 62.5 | 46.9 | 125.0 | 50% | 38% |" in row
     note = next(line for line in text.splitlines() if line.startswith("- `5_convolutional_net.py`"))
     assert "epochs of 12800 training images" in note
     assert "the machine was shared" in note  # a load of 5-10 on 2 cores
