@@ -16,16 +16,24 @@ def machine():
     return f"{cores} cores, {cpu}"
 
 
-def openblas_kernels():
-    """The kernel set ('Haswell', 'SkylakeX', ...) that the OpenBLAS Theano's C code calls
-    (the scipy-openblas32 wheel) runs in this process: its pick for the CPU, unless
-    OPENBLAS_CORETYPE names one. None without the wheel."""
+def theano_openblas():
+    """(library, function prefix) of the OpenBLAS Theano's C code calls here (the
+    scipy-openblas32 wheel, whose functions are scipy_sgemm_, scipy_openblas_...);
+    (None, None) without the wheel, where Theano calls NumPy's BLAS."""
     try:
         import scipy_openblas32
     except ImportError:
+        return None, None
+    name = scipy_openblas32.get_library()  # "scipy_openblas"
+    return ctypes.CDLL(os.path.join(scipy_openblas32.get_lib_dir(), f"lib{name}.so")), name[:-len("openblas")]
+
+
+def openblas_kernels():
+    """The kernel set ('Haswell', 'SkylakeX', ...) Theano's OpenBLAS runs in this process:
+    its pick for the CPU, unless OPENBLAS_CORETYPE names one. None without the wheel."""
+    library, prefix = theano_openblas()
+    if library is None:
         return None
-    name = scipy_openblas32.get_library()  # "scipy_openblas": its functions are scipy_openblas_...
-    library = ctypes.CDLL(os.path.join(scipy_openblas32.get_lib_dir(), f"lib{name}.so"))
-    corename = getattr(library, f"{name}_get_corename")
+    corename = getattr(library, f"{prefix}openblas_get_corename")
     corename.restype = ctypes.c_char_p
     return corename().decode()

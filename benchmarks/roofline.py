@@ -4,12 +4,16 @@ FLOPs are counted from the layer shapes of each script: 2 per multiply-add of th
 products and convolutions, forward and backward (each layer's weight gradient, and the
 gradient of its input for every layer but the first). Elementwise work (rectifiers,
 dropout, pooling, softmax, the optimiser) is left out: it is a few percent of the
-multiply-adds. The machine's limit is its float32 matrix product (sgemm, 2048 x 2048,
-NumPy's OpenBLAS on all cores), timed where the benchmark runs.
+multiply-adds. The machine's limit is its float32 matrix product (sgemm, 2048 x 2048, on
+all cores) in the BLAS Theano's C code calls (the scipy-openblas32 wheel, else NumPy's),
+timed where the benchmark runs.
 """
+import ctypes
 import time
 
 import numpy as np
+
+from cpu import theano_openblas
 
 # Per script, its layers in order: ("dense", inputs, outputs) or
 # ("conv", in_channels, out_channels, kernel_rows, kernel_columns, out_rows, out_columns).
@@ -55,13 +59,28 @@ def epoch_flops(script, batch, ntrain, ntest):
 
 
 def sgemm_gflops(size=2048, repeats=5):
-    """GFLOP/s of a float32 matrix product of two size x size matrices: the median of repeats."""
+    """GFLOP/s of a float32 matrix product of two size x size matrices, in Theano's BLAS:
+    the median of repeats."""
     rng = np.random.default_rng(0)
     a, b = (rng.standard_normal((size, size), dtype=np.float32) for _ in range(2))
-    a @ b  # threads started, memory touched
+    c = np.empty((size, size), dtype=np.float32)
+    library, prefix = theano_openblas()
+    if library is None:
+        def product():
+            np.matmul(a, b, out=c)
+    else:
+        n, one, zero, no = ctypes.c_int(size), ctypes.c_float(1), ctypes.c_float(0), ctypes.c_char(b"N")
+        pointer = ctypes.byref
+        arguments = [pointer(no), pointer(no), pointer(n), pointer(n), pointer(n), pointer(one),
+                     a.ctypes.data_as(ctypes.c_void_p), pointer(n), b.ctypes.data_as(ctypes.c_void_p), pointer(n),
+                     pointer(zero), c.ctypes.data_as(ctypes.c_void_p), pointer(n)]
+
+        def product():  # column-major, so this is b times a: the same work
+            getattr(library, f"{prefix}sgemm_")(*arguments)
+    product()  # threads started, memory touched
     seconds = []
     for _ in range(repeats):
         start = time.perf_counter()
-        a @ b
+        product()
         seconds.append(time.perf_counter() - start)
     return 2 * size ** 3 / np.median(seconds) / 1e9
