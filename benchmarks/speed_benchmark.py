@@ -17,7 +17,8 @@ as separate processes, alternating so that both see the same machine load; with
 round also times this machine's float32 matrix product (benchmarks/roofline.py, in a
 process of its own, with the scripts' environment) and notes the load average before
 each run. It prints the median seconds per epoch of each
-(compile time excluded, test evaluation included), their ratio, and the GFLOP/s each
+(compile time excluded, test evaluation included), their ratio (the median of each
+round's ratio), and the GFLOP/s each
 achieves against the matrix product's, and writes them to results/speed.json (with
 --ntrain N: results/speed_ntrain_N.json), keeping the scripts it did not measure, and
 docs/speed.md. On a shared machine the seconds
@@ -164,11 +165,11 @@ def per_epoch(scripts, args, data):
             for run in runs:
                 loads.append(load())
                 if run == "torch":
-                    times[script][run] += epoch_seconds(args.torch_python, ["benchmarks/torch_reference.py", script,
-                                                                            *flags], env)
+                    times[script][run].append(epoch_seconds(args.torch_python, ["benchmarks/torch_reference.py", script,
+                                                                                 *flags], env))
                 else:
-                    times[script][run] += epoch_seconds(sys.executable, [script, *flags],
-                                                        fast_ops_off(env) if run == "fast_ops_off" else env)
+                    times[script][run].append(epoch_seconds(sys.executable, [script, *flags],
+                                                             fast_ops_off(env) if run == "fast_ops_off" else env))
             print(f"round {round_}: {script} done", file=sys.stderr, flush=True)
     peak = statistics.median(peaks)
     name = "speed" + (f"_ntrain_{args.ntrain}" if args.ntrain else "") + \
@@ -181,21 +182,25 @@ def per_epoch(scripts, args, data):
     print(f"{'script':<24} {'Theano s/epoch':>14} {'PyTorch s/epoch':>15} {'ratio':>6} {'GFLOP/s Theano':>14} "
           f"{'PyTorch':>8} {'sgemm':>6}")
     for script, measured in times.items():
-        seconds = {run: statistics.median(measured[run]) for run in runs}
+        seconds = {run: statistics.median(s for round_ in measured[run] for s in round_) for run in runs}
+        # each round's ratio, then their median: a machine whose speed drifts from round to
+        # round moves both sides of a round alike
+        ratios = [statistics.mean(mine) / statistics.mean(twin) for mine, twin in zip(measured["theano"],
+                                                                                     measured["torch"])]
         flops = epoch_flops(script, BATCH, ntrain, ntest)
         gflops = {run: round(flops / seconds[run] / 1e9, 1) for run in runs}
         report["scripts"][script] = {
             "theano_seconds_per_epoch": seconds["theano"], "torch_seconds_per_epoch": seconds["torch"],
-            "ratio": round(seconds["theano"] / seconds["torch"], 2),
+            "ratio": round(statistics.median(ratios), 2), "round_ratios": [round(r, 3) for r in ratios],
             **({"fast_ops_off_seconds_per_epoch": seconds["fast_ops_off"]} if args.fast_ops_off else {}),
-            "epochs_timed": len(measured["theano"]), "rounds": args.rounds, "ntrain": ntrain, "ntest": ntest,
+            "epochs_timed": sum(map(len, measured["theano"])), "rounds": args.rounds, "ntrain": ntrain, "ntest": ntest,
             "flops_per_step": training_flops(script, BATCH), "theano_gflops": gflops["theano"],
             "torch_gflops": gflops["torch"], "sgemm_gflops": round(peak, 1), "sgemm_gflops_range": [
                 round(min(peaks), 1), round(max(peaks), 1)],
             "load": [round(min(loads), 1), round(statistics.median(loads), 1), round(max(loads), 1)],
             "date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(), "openblas": kernels}
         print(f"{script:<24} {seconds['theano']:>14.2f} {seconds['torch']:>15.2f} "
-              f"{seconds['theano'] / seconds['torch']:>6.2f} {gflops['theano']:>14.1f} {gflops['torch']:>8.1f} "
+              f"{statistics.median(ratios):>6.2f} {gflops['theano']:>14.1f} {gflops['torch']:>8.1f} "
               f"{peak:>6.1f}")
     os.makedirs(RESULTS, exist_ok=True)
     with open(path, "w") as f:
