@@ -16,13 +16,12 @@ as separate processes, alternating so that both see the same machine load; with
 --fast-ops-off, the script a third time with harness/fast_ops.py switched off. Each
 round also times this machine's float32 matrix product (benchmarks/roofline.py, in a
 process of its own, with the scripts' environment) and notes the load average before
-each run. It prints the median seconds per epoch of each
-(compile time excluded, test evaluation included), their ratio (the median of each
-round's ratio), and the GFLOP/s each
-achieves against the matrix product's, and writes them to results/speed.json (with
---ntrain N: results/speed_ntrain_N.json), keeping the scripts it did not measure, and
-docs/speed.md. On a shared machine the seconds
-vary with the load: read the ratios.
+each run. It prints the median seconds per epoch of each (compile time excluded, test
+evaluation included), their ratio (the median of each round's ratio), and the GFLOP/s
+each achieves against the matrix product's, and writes them to results/speed.json
+(with --ntrain N: results/speed_ntrain_N.json), keeping the scripts it did not
+measure, and docs/speed.md. On a shared machine the seconds vary with the load: read
+the ratios.
 
 Each row records the OpenBLAS kernels the scripts ran (its pick for the CPU, unless
 OPENBLAS_CORETYPE names a set). --openblas-kernels CORE runs the scripts and the matrix

@@ -214,7 +214,9 @@ def _substitutions(dtype, op):
                  columns=COLUMNS, min_chunks=MIN_CHUNKS, omp_flags="", omp_get_max_threads="1",
                  omp_get_thread_num="0", blas_get_num_threads="0", blas_set_num_threads="")
     if op.openmp:
-        names.update(omp_flags="#pragma omp parallel for schedule(static)", omp_get_max_threads="omp_get_max_threads()",
+        # no more threads than there are scratch buffers
+        names.update(omp_flags="#pragma omp parallel for schedule(static) num_threads(threads)",
+                     omp_get_max_threads="omp_get_max_threads()",
                      omp_get_thread_num="omp_get_thread_num()")
         if op.blas_type == "openblas":
             names.update(blas_set_num_threads="openblas_set_num_threads",
@@ -235,7 +237,7 @@ class _Chunked:
         return super().c_code_helper(*args, **kwargs).replace("PyArray_ZEROS(odim,", "PyArray_EMPTY(odim,")
 
     def c_code_cache_version(self):
-        return (2, COLUMNS, MIN_CHUNKS) + super().c_code_cache_version()
+        return (3, COLUMNS, MIN_CHUNKS) + super().c_code_cache_version()
 
 
 class ChunkedCorrMM(_Chunked, CorrMM):

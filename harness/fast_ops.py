@@ -9,6 +9,8 @@ bit for bit the same results:
   side by side in vector registers, blocks spread over the cores.
 - fast_max_pool, fast_max_pool_grad: max-pooling with windows that do not overlap
   (the talk's 2x2), and its gradient, in one pass over contiguous memory on all cores.
+- fast_masked_max_pool_grad: that gradient times the rectifier's before it (Theano's
+  mul(EQ(a, b), g)), in the same pass.
 
 Each is on by default and off with a Theano flag, for A/B runs:
     THEANO_FLAGS=optimizer_excluding=fast_mrg_uniform      one of them (names above)
