@@ -285,6 +285,9 @@ class MaxPoolGradient(_WindowsOp):
     def infer_shape(self, node, shapes):
         return [shapes[0]]
 
+    def c_code_cache_version(self):
+        return (4, self.openmp)
+
     def c_code(self, node, name, inputs, outputs, sub):
         x, maxout, gz = inputs[:3]
         masks = inputs[3:]  # MaskedMaxPoolGradient's a and b
@@ -313,8 +316,8 @@ class MaxPoolGradient(_WindowsOp):
         if masks:  # Theano's mul(EQ(a, b), g): the comparison as 0 or 1, times the gradient
             gradient = f"(dtype_{gx})(ar[c] == br[c]) * (xr[c] == maxima[c] ? gradients[c] : (dtype_{gx})0)"
             mask_rows = f"""
-                    const dtype_{x} *ar = (const dtype_{x} *)PyArray_DATA(a_c) + p * h * w + r * w;
-                    const dtype_{x} *br = (const dtype_{x} *)PyArray_DATA(b_c) + p * h * w + r * w;"""
+            const dtype_{x} *ar = (const dtype_{x} *)PyArray_DATA(a_c) + offset;
+            const dtype_{x} *br = (const dtype_{x} *)PyArray_DATA(b_c) + offset;"""
             release = "\n    Py_DECREF(a_c);\n    Py_DECREF(b_c);"
         else:
             gradient, mask_rows, release = f"xr[c] == maxima[c] ? gradients[c] : (dtype_{gx})0", "", ""
@@ -325,51 +328,61 @@ class MaxPoolGradient(_WindowsOp):
         const dtype_%(gz)s *G = (const dtype_%(gz)s *)PyArray_DATA(g_c);
         dtype_%(gx)s *GX = (dtype_%(gx)s *)PyArray_DATA(%(gx)s);
         npy_intp covered = ow * WW < w ? ow * WW : w;  // columns some window covers
+        npy_intp plane = h * w, pooled_plane = oh * ow;
+        // Planes go in groups of about 2048 values, so that the loop over a group is long
+        // enough to vectorize even for 5 x 5 images. Each thread first spreads the group's
+        // maxima and gradients over the positions of their windows, in scratch that stays
+        // in cache, then takes one pass over the group's contiguous memory.
+        npy_intp group = (2048 + plane - 1) / plane < planes ? (2048 + plane - 1) / plane : planes;
+        if (group < 1)  // no planes at all (an empty batch)
+            group = 1;
+        npy_intp groups = (planes + group - 1) / group;
         int threads = 1;
         #ifdef _OPENMP
         threads = omp_get_max_threads();
         #endif
-        // each thread's two rows: the maximum and the gradient of the window over each column
-        dtype_%(gx)s *rows = (dtype_%(gx)s *)malloc(sizeof(dtype_%(gx)s) * 2 * w * threads);
-        if (!rows) {
+        dtype_%(gx)s *scratch = (dtype_%(gx)s *)malloc(sizeof(dtype_%(gx)s) * 2 * group * plane * threads);
+        if (!scratch) {
             PyErr_NoMemory();
             Py_DECREF(x_c);
             Py_DECREF(m_c);
             Py_DECREF(g_c);%(release)s
             %(fail)s
         }
-        #pragma omp parallel for schedule(static) if (planes * h * w >= 65536)
-        for (npy_intp p = 0; p < planes; p++) {
+        #pragma omp parallel for schedule(static) if (planes * plane >= 65536)
+        for (npy_intp k = 0; k < groups; k++) {
             int thread = 0;
             #ifdef _OPENMP
             thread = omp_get_thread_num();
             #endif
-            dtype_%(gx)s *maxima = rows + 2 * w * thread, *gradients = maxima + w;
-            const dtype_%(x)s *xp = X + p * h * w;
-            const dtype_%(maxout)s *mp = M + p * oh * ow;
-            const dtype_%(gz)s *gp = G + p * oh * ow;
-            dtype_%(gx)s *gxp = GX + p * h * w;
-            for (npy_intp i = 0; i < oh; i++) {
-                for (npy_intp c = 0; c < covered; c++) {
-                    maxima[c] = mp[i * ow + c / WW];
-                    // Theano adds the gradient to a zero: 0 + g, which turns -0 into +0
-                    gradients[c] = (dtype_%(gx)s)0 + gp[i * ow + c / WW];
-                }
-                npy_intp r0 = i * WH, r1 = r0 + WH < h ? r0 + WH : h;
-                for (npy_intp r = r0; r < r1; r++) {
-                    const dtype_%(x)s *xr = xp + r * w;
-                    dtype_%(gx)s *gxr = gxp + r * w;%(mask_rows)s
-                    for (npy_intp c = 0; c < covered; c++)
-                        gxr[c] = %(gradient)s;
+            dtype_%(gx)s *maxima = scratch + 2 * group * plane * thread, *gradients = maxima + group * plane;
+            npy_intp first = k * group, count = planes - first < group ? planes - first : group;
+            for (npy_intp p = 0; p < count; p++)
+                for (npy_intp r = 0; r < h; r++) {
+                    npy_intp i = r / WH;
+                    dtype_%(gx)s *mr = maxima + p * plane + r * w, *gr = gradients + p * plane + r * w;
+                    if (i >= oh) {  // a row no window covers, with ignore_border only: gradient 0
+                        for (npy_intp c = 0; c < w; c++)
+                            mr[c] = gr[c] = 0;
+                        continue;
+                    }
+                    const dtype_%(maxout)s *mp = M + (first + p) * pooled_plane + i * ow;
+                    const dtype_%(gz)s *gp = G + (first + p) * pooled_plane + i * ow;
+                    for (npy_intp c = 0; c < covered; c++) {
+                        mr[c] = mp[c / WW];
+                        // Theano adds the gradient to a zero: 0 + g, which turns -0 into +0
+                        gr[c] = (dtype_%(gx)s)0 + gp[c / WW];
+                    }
                     for (npy_intp c = covered; c < w; c++)  // with ignore_border only
-                        gxr[c] = 0;
+                        mr[c] = gr[c] = 0;
                 }
-            }
-            for (npy_intp r = oh * WH; r < h; r++)  // with ignore_border only
-                for (npy_intp c = 0; c < w; c++)
-                    gxp[r * w + c] = 0;
+            npy_intp offset = first * plane, n = count * plane;
+            const dtype_%(x)s *xr = X + offset;%(mask_rows)s
+            dtype_%(gx)s *gxr = GX + offset;
+            for (npy_intp c = 0; c < n; c++)
+                gxr[c] = %(gradient)s;
         }
-        free(rows);
+        free(scratch);
     }
     Py_DECREF(x_c);
     Py_DECREF(m_c);
