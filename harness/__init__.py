@@ -8,8 +8,8 @@
 - compile_cache: Theano reuses the C code it compiled in earlier runs;
 - fast_ops: faster C code for dropout's random numbers and max-pooling, the same results,
   swapped in when a function is compiled (THEANO_FLAGS=optimizer_excluding=fast_ops: off);
-- fast_convolutions: the convolutions as fewer, larger matrix products (within float32
-  rounding of Theano's), swapped in the same way and switched off with the same flag;
+- fast_convolutions: Theano's convolutions with faster unfolding of the images, the same
+  results, swapped in the same way and switched off with the same flag;
 - flags: the command line;
 - training: the per-epoch report, Ctrl-C, and what a run writes when it ends;
 - model_file: the learned weights as an .npz file;

@@ -166,12 +166,12 @@ CONVNET_OPS = ("import runpy, sys; sys.argv = ['5_convolutional_net.py', '--epoc
 # two more convnet compiles, one without the fast ops: the second tier
 @pytest.mark.slow
 @pytest.mark.parametrize("flags, present, absent", [
-    ("", {"ParallelMRGUniform", "MaxPool", "MaskedMaxPoolGradient", "ChunkedCorrMM", "ChunkedCorrMMGradWeights",
-          "ChunkedCorrMMGradInputs"}, {"mrg_uniform", "Pool", "MaxPoolGrad", "CorrMM", "CorrMM_gradWeights"}),
+    ("", {"ParallelMRGUniform", "MaxPool", "MaskedMaxPoolGradient", "FastCorrMM", "FastCorrMMGradWeights",
+          "FastCorrMMGradInputs"}, {"mrg_uniform", "Pool", "MaxPoolGrad", "CorrMM", "CorrMM_gradWeights"}),
     ("optimizer_excluding=fast_ops", {"mrg_uniform", "Pool", "MaxPoolGrad", "CorrMM", "CorrMM_gradWeights",
                                       "CorrMM_gradInputs"},
-     {"ParallelMRGUniform", "MaxPool", "MaxPoolGradient", "MaskedMaxPoolGradient", "ChunkedCorrMM",
-      "ChunkedCorrMMGradWeights"}),
+     {"ParallelMRGUniform", "MaxPool", "MaxPoolGradient", "MaskedMaxPoolGradient", "FastCorrMM",
+      "FastCorrMMGradWeights"}),
 ])
 def test_the_convnet_runs_the_fast_ops_unless_switched_off(synthetic_mnist, flags, present, absent):
     result = subprocess.run([sys.executable, "-c", CONVNET_OPS, synthetic_mnist],
