@@ -18,6 +18,7 @@ import numpy as np  # noqa: E402
 from common.errors import PathError  # noqa: E402
 from common import talk  # noqa: E402
 from common.jupyter_kernel import in_notebook  # noqa: E402
+from load import CLASSES, SUBJECT  # noqa: E402
 
 
 def draw(run, params, responses=None, probabilities_of=None):
@@ -29,13 +30,13 @@ def draw(run, params, responses=None, probabilities_of=None):
     named = {stem + "_learning_curve.png": learning_curve(run.accuracies, run.costs, run.script, slides,
                                                           run.validation_accuracies)}
     if first.shape == (784, 10):
-        named[stem + "_weights.png"] = digit_weights(first)
+        named[stem + "_weights.png"] = class_weights(first, run.args.dataset)
     elif first.ndim == 2:
         named[stem + "_hidden_units.png"] = hidden_units(first)
     else:
         named[stem + "_filters.png"] = conv_filters(first)
         if responses is not None:
-            named[stem + "_responses.png"] = conv_responses(responses())
+            named[stem + "_responses.png"] = conv_responses(responses(), run.args.dataset)
     if probabilities_of is not None:
         named.update(test_set_figures(run, stem, probabilities_of))
     return named
@@ -46,8 +47,9 @@ def test_set_figures(run, stem, probabilities_of):
     confusion matrix, from its own probabilities."""
     images, onehot = run.test
     probabilities, labels = probabilities_of(images), np.argmax(onehot, axis=1)
-    return {stem + "_mistakes.png": mistakes(images, labels, probabilities, run.script),
-            stem + "_confusion.png": confusion(labels, np.argmax(probabilities, axis=1), run.script)}
+    dataset = run.args.dataset
+    return {stem + "_mistakes.png": mistakes(images, labels, probabilities, run.script, dataset),
+            stem + "_confusion.png": confusion(labels, np.argmax(probabilities, axis=1), run.script, dataset)}
 
 
 def write(folder, named_figures):
@@ -142,12 +144,13 @@ def linear_fit(x, y, slopes):
     return figure
 
 
-def digit_weights(w):
-    """What it learns: one 28x28 weight picture per digit, 0 to 9."""
+def class_weights(w, dataset="mnist"):
+    """What it learns: one 28x28 weight picture per class (the digits 0 to 9 for MNIST)."""
     figure, axes = plt.subplots(1, 10, figsize=(15, 2))
-    for digit, axis in enumerate(axes):
-        image(axis, w[:, digit].reshape(28, 28), str(digit))
-    figure.suptitle("What it learns: the weights of each digit (red: evidence for, blue: against)")
+    for label, axis in enumerate(axes):
+        image(axis, w[:, label].reshape(28, 28), CLASSES[dataset][label])
+    kind = "digit" if dataset == "mnist" else "class"
+    figure.suptitle(f"What it learns: the weights of each {kind} (red: evidence for, blue: against)")
     return figure
 
 
@@ -171,21 +174,22 @@ def conv_filters(w):
     return figure
 
 
-def conv_responses(blocks):
-    """The first 8 response maps of each conv block to one digit (a batch of 1)."""
+def conv_responses(blocks, dataset="mnist"):
+    """The first 8 response maps of each conv block to one test image (a batch of 1)."""
     figure, axes = plt.subplots(len(blocks), 8, figsize=(12, 1.7 * len(blocks)))
     for number, (row, maps) in enumerate(zip(axes, blocks), start=1):
         maps = maps[0]
         for axis, response in zip(row, maps):
             image(axis, response, cmap="viridis")
         row[0].set_ylabel(f"block {number}\n{maps.shape[0]} maps\n{maps.shape[1]}x{maps.shape[2]}")
-    figure.suptitle("Responses of the three conv blocks to one test digit (the first 8 maps of each)")
+    figure.suptitle(f"Responses of the three conv blocks to one test {SUBJECT[dataset]} (the first 8 maps of each)")
     return figure
 
 
-def mistakes(images, labels, probabilities, script, count=24):
-    """The `count` test digits the model gets wrong with the most confidence, most
+def mistakes(images, labels, probabilities, script, dataset="mnist", count=24):
+    """The `count` test images the model gets wrong with the most confidence, most
     confident first: its answer and probability above each, the true label below."""
+    classes, subject = CLASSES[dataset], SUBJECT[dataset]
     answers = np.argmax(probabilities, axis=1)
     wrong = np.nonzero(answers != labels)[0]
     shown = wrong[np.argsort(-probabilities[wrong, answers[wrong]], kind="stable")][:count]
@@ -195,23 +199,24 @@ def mistakes(images, labels, probabilities, script, count=24):
     for axis in axes.flat:
         axis.axis("off")
     if not len(shown):
-        axes[0, 0].text(0, 0.5, "no test digit is wrong", fontsize=14)
+        axes[0, 0].text(0, 0.5, f"no test {subject} is wrong", fontsize=14)
     for axis, index in zip(axes.flat, shown):
         axis.axis("on")
         image(axis, images[index].reshape(28, 28), cmap="gray_r")
-        axis.set_title(f"says {answers[index]} ({probabilities[index, answers[index]]:.0%})", fontsize=10,
+        axis.set_title(f"says {classes[answers[index]]} ({probabilities[index, answers[index]]:.0%})", fontsize=10,
                        color="tab:red")
-        axis.set_xlabel(f"label {labels[index]}  #{index + 1}", fontsize=9)
-    figure.suptitle(f"{talk.NAMES.get(script, script)}: the {len(shown)} test digits it gets wrong most confidently, "
+        axis.set_xlabel(f"label {classes[labels[index]]}  #{index + 1}", fontsize=9)
+    figure.suptitle(f"{talk.NAMES.get(script, script)}: the {len(shown)} test {subject}s it gets wrong most confidently, "
                     f"of {len(wrong)} wrong in {len(labels)}\n(above: its answer and probability; below: the "
                     f"true label and the test image's number)", fontsize=11)
     figure.tight_layout()
     return figure
 
 
-def confusion(labels, answers, script):
-    """The confusion matrix of the test set: how often each true digit (row) got each
+def confusion(labels, answers, script, dataset="mnist"):
+    """The confusion matrix of the test set: how often each true class (row) got each
     answer (column); the diagonal is right, the rest the mistakes."""
+    classes, subject = CLASSES[dataset], SUBJECT[dataset]
     counts = np.zeros((10, 10), int)
     np.add.at(counts, (labels, answers), 1)
     figure, axis = plt.subplots(figsize=(6.5, 6))
@@ -223,10 +228,11 @@ def confusion(labels, answers, script):
                 dark = off_diagonal[row, column] > 0.6 * off_diagonal.max()
                 axis.text(column, row, counts[row, column], ha="center", va="center", fontsize=8,
                           color="tab:green" if row == column else "white" if dark else "black")
-    axis.set_xticks(range(10))
-    axis.set_yticks(range(10))
-    axis.set(xlabel="the model's answer", ylabel="the true digit")
+    axis.set_xticks(range(10), classes, rotation=0 if dataset == "mnist" else 90)
+    axis.set_yticks(range(10), classes)
+    axis.set(xlabel="the model's answer", ylabel=f"the true {'digit' if dataset == 'mnist' else 'class'}")
     wrong = int(off_diagonal.sum())
-    axis.set_title(f"{talk.NAMES.get(script, script)}: {wrong} of {counts.sum()} test digits wrong "
+    axis.set_title(f"{talk.NAMES.get(script, script)}: {wrong} of {counts.sum()} test {subject}s wrong "
                    f"({wrong / counts.sum():.2%})\nconfusion matrix (red: the mistakes; green: right)", fontsize=11)
+    figure.tight_layout()
     return figure

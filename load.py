@@ -37,6 +37,11 @@ from common.route import command
 
 TIMEOUT = 30  # seconds, for connecting and for each read
 TITLE = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}
+# what the labels 0-9 stand for, and what one image shows
+CLASSES = {"mnist": [str(digit) for digit in range(10)],
+           "fashion": ["T-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag",
+                       "ankle boot"]}
+SUBJECT = {"mnist": "digit", "fashion": "image"}
 ENV_DIR = {"mnist": "MNIST_DIR", "fashion": "FASHION_MNIST_DIR"}
 ENV_MIRRORS = {"mnist": "MNIST_MIRRORS", "fashion": "FASHION_MNIST_MIRRORS"}
 DEBIAN_DIR = {"mnist": "/usr/share/datasets/mnist", "fashion": "/usr/share/datasets/fashion-mnist"}

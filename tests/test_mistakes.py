@@ -47,3 +47,22 @@ def test_the_confusion_matrix_counts_each_true_digit_against_each_answer():
     cells = {(round(t.get_position()[1]), round(t.get_position()[0])): int(t.get_text()) for t in axis.texts}
     assert cells == {(0, 0): 1, (0, 1): 1, (1, 1): 2, (1, 2): 1, (2, 2): 1}
     assert axis.get_title().startswith("sigmoid net (2000): 2 of 6 test digits wrong (33.33%)")
+
+
+def test_fashion_figures_name_the_classes_not_digits():
+    labels = np.array([7, 9, 0])
+    probabilities = np.full((3, 10), 0.01)
+    for index, (answer, p) in enumerate([(5, 0.9), (9, 0.8), (6, 0.7)]):
+        probabilities[index, answer] = p  # images 1 and 3 are wrong: a sneaker taken for a sandal, a T-shirt for a shirt
+    figure = figures.mistakes(np.zeros((3, 784)), labels, probabilities, "5_convolutional_net.py", "fashion")
+    assert [axis.get_title() for axis in figure.axes if axis.get_title()] == ["says sandal (90%)", "says shirt (70%)"]
+    assert [axis.get_xlabel() for axis in figure.axes if axis.get_xlabel()] == ["label sneaker  #1",
+                                                                                "label T-shirt/top  #3"]
+    assert "the 2 test images it gets wrong most confidently" in figure._suptitle.get_text()
+    axis = figures.confusion(labels, np.argmax(probabilities, axis=1), "5_convolutional_net.py", "fashion").axes[0]
+    assert [label.get_text() for label in axis.get_yticklabels()][-1] == "ankle boot"
+    assert axis.get_ylabel() == "the true class"
+    assert "2 of 3 test images wrong" in axis.get_title()
+    weights = figures.class_weights(np.zeros((784, 10)), "fashion")
+    assert [axis.get_title() for axis in weights.axes][:2] == ["T-shirt/top", "trouser"]
+    assert "each class" in weights._suptitle.get_text()
