@@ -119,8 +119,11 @@ def learning_curve(accuracies, costs, script, slides=None, validation=()):
     left.set(title=f"{which} accuracy", xlabel="epoch", ylabel="share of images right")
     right.plot(epochs, costs, color="tab:orange", marker=marker)
     right.set(title="mean training cost", xlabel="epoch", ylabel="cross-entropy")
-    for axis in (left, right):
-        axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    for axis in (left, right):  # whole epochs only: each of a few, or round numbers
+        if len(epochs) <= 10:
+            axis.set_xticks(epochs)
+        else:
+            axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     figure.suptitle(f"{script}: how it learned")
     return figure
 

@@ -1,5 +1,6 @@
 """What each model gets wrong (--figures): its probabilities, found from the script's own
-predict, its most confident mistakes, and the confusion matrix of the test set."""
+predict, its most confident mistakes, and the confusion matrix of the test set; and how the
+pictures label classes and epochs."""
 import os
 import sys
 
@@ -66,3 +67,11 @@ def test_fashion_figures_name_the_classes_not_digits():
     weights = figures.class_weights(np.zeros((784, 10)), "fashion")
     assert [axis.get_title() for axis in weights.axes][:2] == ["T-shirt/top", "trouser"]
     assert "each class" in weights._suptitle.get_text()
+
+
+def test_a_learning_curve_marks_whole_epochs_even_for_one():
+    for epochs, ticks in ((1, ["1"]), (3, ["1", "2", "3"])):
+        figure = figures.learning_curve([0.9] * epochs, [0.5] * epochs, "2_logistic_regression.py", 0.925)
+        figure.canvas.draw()
+        for axis in figure.axes:
+            assert [label.get_text() for label in axis.get_xticklabels()] == ticks
