@@ -247,8 +247,12 @@ class _Training:
         if (args.figures or in_notebook()) and not nothing_kept:  # after the weights: figures never cost them
             import figures
             from harness.predictions import probabilities_function
-            figures.write(args.figures, figures.draw(run, self.params, self.responses,
-                                                     probabilities_function(run.accuracy)))
+            probabilities_of = probabilities_function(run.accuracy)
+            if probabilities_of is None:
+                say(f"{run.script}: no pictures of the test set's mistakes: the accuracy(X, Y) it hands its run "
+                    "does not call one predict = theano.function([X], T.argmax(py_x, axis=1)), whose "
+                    "probabilities py_x they show (harness/predictions.py).")
+            figures.write(args.figures, figures.draw(run, self.params, self.responses, probabilities_of))
         if isinstance(error, Diverged):
             raise SettingError(self.diverged(epoch, error.args[0])) from None
         if short_of_memory:

@@ -2,11 +2,13 @@
 predict, its most confident mistakes, and the confusion matrix of the test set; and how the
 pictures label classes and epochs."""
 import os
+import subprocess
 import sys
 
 import numpy as np
 
 from conftest import REPO
+from test_scripts import assert_clean_exit
 
 sys.path.insert(0, os.path.join(REPO, "demos"))
 import _scripts  # noqa: E402
@@ -75,3 +77,23 @@ def test_a_learning_curve_marks_whole_epochs_even_for_one():
         figure.canvas.draw()
         for axis in figure.axes:
             assert [label.get_text() for label in axis.get_xticklabels()] == ticks
+
+
+EDITED_SCRIPT = """import sys
+sys.argv = ['2_logistic_regression.py'] + sys.argv[1:]
+with open('2_logistic_regression.py') as script:
+    source = script.read()
+assert 'outputs=y_pred,' in source
+source = source.replace('outputs=y_pred,', 'outputs=y_pred + 0,')  # predict no longer ends in an argmax
+exec(compile(source, '2_logistic_regression.py', 'exec'), {'__name__': '__main__'})
+"""
+
+
+def test_a_script_whose_predict_hides_its_probabilities_says_why_it_draws_no_mistakes(synthetic_mnist, tmp_path):
+    result = subprocess.run([sys.executable, "-c", EDITED_SCRIPT, "--epochs", "1", "--data-dir", synthetic_mnist,
+                             "--figures", str(tmp_path)], cwd=REPO, capture_output=True, text=True)
+    assert_clean_exit(result)
+    said = [line for line in result.stdout.splitlines() if "no pictures of the test set's mistakes" in line]
+    assert len(said) == 1 and "predict = theano.function([X], T.argmax(py_x, axis=1))" in said[0]
+    assert sorted(os.listdir(tmp_path)) == ["2_logistic_regression_learning_curve.png",
+                                            "2_logistic_regression_weights.png"]
