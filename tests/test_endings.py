@@ -192,6 +192,22 @@ def test_memory_run_out_in_evaluation_is_one_paragraph_and_keeps_the_weights(man
 
 
 @pytest.mark.slow
+def test_memory_run_out_in_training_is_one_paragraph_that_names_a_batch_size_that_fits(tmp_path):
+    """A batch of 8192 images: the first layer's output alone (0.88 GiB) does not fit in 1.2 GiB."""
+    data = tmp_path / "synthetic-10000"
+    write_synthetic_mnist(data, ntrain=10000, ntest=100)
+    model = tmp_path / "convnet.npz"
+    result = subprocess.run([sys.executable, "5_convolutional_net.py", "--data-dir", str(data), "--epochs", "2",
+                             "--batch-size", "8192", "--save-model", str(model)], cwd=REPO, capture_output=True,
+                            text=True, preexec_fn=limited(1.2), timeout=600)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert_one_paragraph(result.stderr, "Out of memory while training epoch 1", "8192 x 32 x 30 x 30",
+                         "0.88 GiB", "ulimit -v", "try --batch-size 2048", f"saved in {model}")
+    with np.load(model) as saved:
+        assert len(saved.files) == 5
+
+
+@pytest.mark.slow
 def test_a_full_disk_is_one_message(synthetic_mnist, tmp_path):
     disk = tmp_path / "disk"
     disk.mkdir()
