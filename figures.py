@@ -18,7 +18,7 @@ import numpy as np  # noqa: E402
 from common.errors import PathError  # noqa: E402
 from common import talk  # noqa: E402
 from common.jupyter_kernel import in_notebook  # noqa: E402
-from load import CLASSES, SUBJECT  # noqa: E402
+from load import CLASS_WORD, CLASSES, SUBJECT  # noqa: E402
 
 
 def draw(run, params, responses=None, probabilities_of=None):
@@ -152,8 +152,7 @@ def class_weights(w, dataset="mnist"):
     figure, axes = plt.subplots(1, 10, figsize=(15, 2))
     for label, axis in enumerate(axes):
         image(axis, w[:, label].reshape(28, 28), CLASSES[dataset][label])
-    kind = "digit" if dataset == "mnist" else "class"
-    figure.suptitle(f"What it learns: the weights of each {kind} (red: evidence for, blue: against)")
+    figure.suptitle(f"What it learns: the weights of each {CLASS_WORD[dataset]} (red: evidence for, blue: against)")
     return figure
 
 
@@ -233,7 +232,7 @@ def confusion(labels, answers, script, dataset="mnist"):
                           color="tab:green" if row == column else "white" if dark else "black")
     axis.set_xticks(range(10), classes, rotation=0 if dataset == "mnist" else 90)
     axis.set_yticks(range(10), classes)
-    axis.set(xlabel="the model's answer", ylabel=f"the true {'digit' if dataset == 'mnist' else 'class'}")
+    axis.set(xlabel="the model's answer", ylabel=f"the true {CLASS_WORD[dataset]}")
     wrong = int(off_diagonal.sum())
     axis.set_title(f"{talk.NAMES.get(script, script)}: {wrong} of {counts.sum()} test {subject}s wrong "
                    f"({wrong / counts.sum():.2%})\nconfusion matrix (red: the mistakes; green: right)", fontsize=11)

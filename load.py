@@ -42,6 +42,7 @@ CLASSES = {"mnist": [str(digit) for digit in range(10)],
            "fashion": ["T-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag",
                        "ankle boot"]}
 SUBJECT = {"mnist": "digit", "fashion": "image"}
+CLASS_WORD = {"mnist": "digit", "fashion": "class"}  # what one of the ten labels is
 ENV_DIR = {"mnist": "MNIST_DIR", "fashion": "FASHION_MNIST_DIR"}
 ENV_MIRRORS = {"mnist": "MNIST_MIRRORS", "fashion": "FASHION_MNIST_MIRRORS"}
 DEBIAN_DIR = {"mnist": "/usr/share/datasets/mnist", "fashion": "/usr/share/datasets/fashion-mnist"}
