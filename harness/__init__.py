@@ -5,6 +5,8 @@
   in THEANO_FLAGS, ~/.theanorc or the environment alone;
 - machine: the settings and machine you bring, said in a line or a paragraph (it
   imports Theano);
+- cache_repair: a compiled module that is damaged (cut short, empty, missing) is set
+  aside and compiled again; a compile cache on a full disk is one paragraph;
 - compile_cache: Theano reuses the C code it compiled in earlier runs;
 - fast_ops: faster C code for dropout's random numbers and max-pooling, the same results,
   swapped in when a function is compiled (THEANO_FLAGS=optimizer_excluding=fast_ops: off);
@@ -20,6 +22,7 @@ import os
 import sys
 
 from harness import theano_defaults  # noqa: F401  first: it sets the environment NumPy and Theano read
+from harness import cache_repair  # before Theano: Theano loads compiled modules while it is imported
 from common.errors import LearnerError
 from common.jupyter_kernel import in_notebook
 
@@ -30,6 +33,8 @@ def _excepthook(kind, error, traceback):
         print("\nStopped by Ctrl-C; nothing was saved.", file=sys.stderr)
     elif issubclass(kind, LearnerError) and not os.environ.get("SHOW_TRACEBACK"):
         print(f"error: {error}", file=sys.stderr)
+    elif cache_repair.full_disk_paragraph(error, traceback) and not os.environ.get("SHOW_TRACEBACK"):
+        print(f"error: {cache_repair.full_disk_paragraph(error, traceback)}", file=sys.stderr)
     elif "Compilation failed (return status=" in str(error) and not os.environ.get("SHOW_TRACEBACK"):
         print(f"error: Theano could not compile its C code: {str(error).split('Compilation failed')[1][:400]} "
               "The C code and the compiler's full output are in the temporary file Theano named above. "
@@ -49,4 +54,4 @@ from harness.training import Run  # noqa: E402, F401
 
 if in_notebook():  # the kernel shows errors itself: the same paragraph there
     sys.modules["IPython"].get_ipython().set_custom_exc(
-        (LearnerError,), lambda shell, kind, error, traceback, tb_offset=None: _excepthook(kind, error, traceback))
+        (LearnerError, cache_repair.CompileCacheFull), lambda shell, kind, error, traceback, tb_offset=None: _excepthook(kind, error, traceback))

@@ -11,15 +11,28 @@ Both are fixed here as Aesara fixed them (PR 1108): the key leaves out an empty
 __props__, and the code's version is a digest of its text. An op that declares no
 C-code version stays unversioned: it is never reused.
 
+A module that Theano finds in its cache but that does not load (cut short, empty,
+missing, or refused by the loader) is set aside and compiled again, with one line
+(cache_repair.py checks the file before Theano loads it).
+
 The two replaced methods are copies of Theano 1.0.5's, changed: on any other version
-they stay as that Theano has them, and a line says so.
+they stay as that Theano has them, and a line says so; the module loading is wrapped,
+not copied.
 """
 import hashlib
+import logging
+import os
+import shutil
 import sys
 
 import theano
+from theano.gof import compilelock
 from theano.gof.cc import CLinker
+from theano.gof.cmodule import ModuleCache
 from theano.gof.op import COp
+
+from common.errors import SettingError
+from harness.cache_repair import CompileCacheFull, damage, disk_full, set_aside
 
 FITS = "1.0.5"  # the Theano whose CLinker.cmodule_key_ and COp.c_code_cache_version these replace
 
@@ -55,9 +68,96 @@ def c_code_cache_version(op):
     return (int.from_bytes(digest[:8], "big"),) + _theano_cop_version(op)[1:]
 
 
+class _DamagedModule(Exception):
+    def __init__(self, path, why):
+        super().__init__(path, why)
+        self.path, self.why = path, why
+
+
+_theano_get_module = ModuleCache._get_module
+
+
+def _get_module(cache, name):
+    """ModuleCache._get_module, refusing a module file that is damaged or does not load."""
+    if name not in cache.module_from_name:
+        why = damage(name)
+        if why:
+            raise _DamagedModule(name, why)
+        try:
+            return _theano_get_module(cache, name)
+        except ImportError as error:
+            raise _DamagedModule(name, f"it does not load: {error}") from None
+    return _theano_get_module(cache, name)
+
+
+_theano_module_from_key = ModuleCache.module_from_key
+
+
+def module_from_key(cache, key, lnk=None, keep_lock=False):
+    """ModuleCache.module_from_key; a damaged module found on the way is set aside (the
+    cache forgets it, the next clean-up deletes it) and the key is compiled again; a full
+    disk stops the run (CompileCacheFull)."""
+    for _ in range(10):  # each round sets one damaged module aside
+        try:
+            return _theano_module_from_key(cache, key, lnk, keep_lock)
+        except Exception as error:
+            if disk_full(error):
+                raise CompileCacheFull(cache.dirname) from None
+            if not isinstance(error, _DamagedModule):
+                raise
+            damaged = error
+            with compilelock.lock_ctx(keep_lock=keep_lock):
+                set_aside(damaged.path, damaged.why)
+            for module_hash, key_data in list(cache.module_hash_to_key_data.items()):
+                if key_data.get_entry() == damaged.path:
+                    key_data.delete_keys_from(cache.entry_from_key)
+                    del cache.module_hash_to_key_data[module_hash]
+                    cache.loaded_key_pkl.discard(key_data.key_pkl)
+    raise SettingError(f"Theano's compile cache, {theano.config.compiledir}, holds one damaged module after another. "
+                       "Delete that folder (Theano compiles what it needs again), or point Theano at another one: "
+                       "THEANO_FLAGS=base_compiledir=/another/folder.")
+
+
+def _missing_engine():
+    """Theano's C engine (lazylinker_ext) whole but refused by the loader: Theano falls back
+    silently and fails at the first function. Its folder is set aside and the run stops
+    with one paragraph: the next run compiles the engine again."""
+    import theano.gof.vm
+    if theano.config.cxx and theano.config.linker.startswith("cvm") and not hasattr(theano.gof.vm, "CVM"):
+        folder = os.path.join(theano.config.compiledir, "lazylinker_ext")
+        try:
+            shutil.rmtree(folder + ".damaged", ignore_errors=True)
+            os.rename(folder, folder + ".damaged")
+        except OSError as error:
+            raise SettingError(f"Theano's compiled engine in {folder} does not load, and cannot be set aside "
+                               f"({error.strerror}). Delete that folder (Theano compiles it again at the next run), "
+                               "or point Theano at another one: THEANO_FLAGS=base_compiledir=/another/folder.")
+        raise SettingError(f"Theano's compiled engine in {folder} does not load: it is set aside as "
+                           "lazylinker_ext.damaged. Run the program again: Theano compiles the engine anew.")
+
+
+class _CacheLog(logging.Filter):
+    """Theano's log of its cache in a learner's words: a cached module whose file is gone is
+    said as the other damaged modules are (Theano deletes the entry and compiles the module
+    again); a full disk's error is left to the paragraph that follows it."""
+
+    def filter(self, record):
+        if isinstance(record.msg, OSError) and disk_full(record.msg):
+            return False
+        if str(record.msg).startswith("ModuleCache.refresh() Found key without dll"):
+            print(f"note: Theano's compiled module in {os.path.dirname(record.args[0])} is damaged (missing): "
+                  "set aside, compiled again.", file=sys.stderr, flush=True)
+            return False
+        return True
+
+
 if theano.__version__ == FITS:
     CLinker.cmodule_key_ = cmodule_key_
     COp.c_code_cache_version = c_code_cache_version
+    ModuleCache._get_module = _get_module
+    ModuleCache.module_from_key = module_from_key
+    logging.getLogger("theano.gof.cmodule").addFilter(_CacheLog())
+    _missing_engine()
 else:
     print(f"note: harness/compile_cache.py fits Theano {FITS}, not the installed {theano.__version__}: it stays off, "
           "so Theano may compile some of its C code again in every run.", file=sys.stderr, flush=True)
