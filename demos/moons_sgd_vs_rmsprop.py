@@ -66,7 +66,6 @@ def model(X, w_h, b_h, w_o, b_o):
 
 trX, trY, labels = moons.moons(args)
 grid, extent = moons.plane(trX)
-batches = moons.batches(len(trX), args.steps, args.batch_size, args.seed)
 
 X = T.fmatrix()
 Y = T.fmatrix()
@@ -99,7 +98,7 @@ for name, updates in optimisers:
     for p, value in zip(params, start):
         p.set_value(value)
     trace = moons.Trace(name, args.steps, lambda: evaluate(trX, trY), probability, grid)
-    for step, batch in enumerate(batches, start=1):
+    for step, batch in enumerate(moons.batches(len(trX), args.steps, args.batch_size, args.seed), start=1):
         train(trX[batch], trY[batch])
         trace.record(step)
     traces.append(trace)
