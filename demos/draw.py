@@ -37,6 +37,7 @@ import numpy as np
 from PIL import Image
 
 import _scripts
+from common import bounds
 from common import route
 from common import talk
 from common.errors import LearnerError
@@ -242,8 +243,8 @@ def main():
     parser.add_argument("--models", metavar="DIR", default=os.path.join(_scripts.PROJECT, "models"),
                         help="the folder of the --save-model files, named after their scripts "
                              "(default: models/ in the project folder)")
-    parser.add_argument("--port", type=int, help=f"the port to serve on (default: {PORT}, or a free one if it is "
-                                                  f"taken; 0: any free port)")
+    parser.add_argument("--port", type=bounds.port, help=f"the port to serve on (default: {PORT}, or a free one if "
+                                                         f"it is taken; 0: any free port)")
     parser.add_argument("--data-dir", metavar="DIR",
                         help="the MNIST folder the scripts load (default: as they find it)")
     args = parser.parse_args()

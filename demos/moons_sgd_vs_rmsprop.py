@@ -15,7 +15,7 @@ args = harness.parse_args(__doc__, seed=(1, "the points, the starting weights an
                           steps=(1000, "gradient steps each optimiser takes"),
                           points=(200, "moons points to learn"),
                           noise=(0.2, "standard deviation of the noise added to the points"),
-                          hidden=(32, "rectifier units in the hidden layer"),
+                          hidden=(32, "rectifier units in the hidden layer", 1000),
                           sgd_lr=(0.1, "SGD's learning rate"),
                           rmsprop_lr=(0.01, "RMSprop's learning rate"))
 np.random.seed(args.seed)

@@ -16,7 +16,7 @@ args = harness.parse_args(__doc__, seed=(1, "the points, the starting weights an
                           steps=(1000, "gradient steps each net takes"),
                           points=(200, "moons points to learn"),
                           noise=(0.2, "standard deviation of the noise added to the points"),
-                          hidden=(32, "hidden units in each net"))
+                          hidden=(32, "hidden units in each net", 1000))
 np.random.seed(args.seed)
 
 

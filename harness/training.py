@@ -52,8 +52,8 @@ class Run:
         and in C; settings that rule it out are refused now, before the graph is built.
         `dropout=True`: the model drops units at random, and --seed chooses that noise too."""
         seeded = "the starting weights and the dropout noise" if dropout else "the starting weights"
-        self.args = parse_args(doc, epochs=100, batch_size=128, seed=(1, seeded), data=True, validation=True,
-                               model=True, figures=True, **defaults)
+        self.args = parse_args(doc, epochs=100, batch_size=128, seed=(1, seeded), dropout=dropout, data=True,
+                               validation=True, model=True, figures=True, **defaults)
         self.slides_accuracy = slides_accuracy
         self.script = program(doc)
         machine.check(convolutions)
