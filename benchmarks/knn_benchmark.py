@@ -24,6 +24,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 from cpu import machine  # noqa: E402
+from common import bounds  # noqa: E402
 from common import talk  # noqa: E402
 SUMMARY = re.compile(r"^knn\.py: test accuracy ([\d.]+) .* in ([\d.]+) s", re.M)
 
@@ -54,9 +55,9 @@ def measure(command):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--k", type=int, nargs="+", default=[1, 3],
+    parser.add_argument("--k", type=bounds.whole(1), nargs="+", default=[1, 3],
                         help="the k of each kNN to measure, in demos/knn.py and in scikit-learn (default: 1 3)")
-    parser.add_argument("--rounds", type=int, default=3,
+    parser.add_argument("--rounds", type=bounds.whole(1), default=3,
                         help="runs of each, whose median time and memory are recorded (default: %(default)s)")
     parser.add_argument("--data-dir", help="folder with the MNIST files (default: as load.py finds them)")
     parser.add_argument("--peer", action="store_true", help="run scikit-learn once (the benchmark does this)")

@@ -23,6 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 import load  # noqa: E402
 from cpu import machine  # noqa: E402
+from common import bounds  # noqa: E402
 
 CHILD = """
 import json, os, resource, sys, time, gzip
@@ -58,7 +59,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", help="folder with the MNIST files (default: as load.py)")
-    parser.add_argument("--runs", type=int, default=5,
+    parser.add_argument("--runs", type=bounds.whole(1), default=5,
                         help="fresh processes per case, whose median time and memory are printed (default: %(default)s)")
     args = parser.parse_args()
     try:

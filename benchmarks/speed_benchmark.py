@@ -48,6 +48,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 from cpu import machine  # noqa: E402
+from common import bounds  # noqa: E402
 from common.epoch_line import PATTERN as EPOCH_LINE  # noqa: E402
 from roofline import epoch_flops, training_flops  # noqa: E402
 SCRIPTS = {"2_logistic_regression.py": 3, "3_net.py": 3, "4_modern_net.py": 3, "5_convolutional_net.py": 1}
@@ -276,11 +277,12 @@ def write_docs():
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("scripts", nargs="*", metavar="SCRIPT", help="the scripts to time (default: all four)")
-    parser.add_argument("--rounds", type=int, default=3,
+    parser.add_argument("--rounds", type=bounds.whole(1), default=3,
                         help="rounds of runs, whose median seconds per epoch are recorded (default: %(default)s)")
     parser.add_argument("--data-dir", help="folder with the MNIST files (default: as load.py finds them)")
-    parser.add_argument("--ntrain", type=int, help="time epochs of the first N training images (default: all)")
-    parser.add_argument("--ntest", type=int, help="test on the first N test images (default: all)")
+    parser.add_argument("--ntrain", type=bounds.whole(1),
+                        help="time epochs of the first N training images (default: all)")
+    parser.add_argument("--ntest", type=bounds.whole(1), help="test on the first N test images (default: all)")
     parser.add_argument("--torch-python", default=os.environ.get("TORCH_PYTHON", sys.executable),
                         help="the Python that has PyTorch (default: $TORCH_PYTHON, else this one)")
     parser.add_argument("--fast-ops-off", action="store_true",

@@ -33,6 +33,7 @@ sys.path.insert(0, REPO)
 import harness  # noqa: E402  before theano: sets this project's Theano defaults
 import load  # noqa: E402
 from cpu import machine  # noqa: E402
+from common import bounds  # noqa: E402
 from common.errors import DataError, PathError  # noqa: E402
 import numpy as np  # noqa: E402
 import theano  # noqa: E402
@@ -271,23 +272,23 @@ def table(variants):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--ntrain", type=int, default=6000, help="training images (default: %(default)s)")
-    parser.add_argument("--ntest", type=int, default=10000, help="test images (default: %(default)s)")
-    parser.add_argument("--epochs", type=int, default=50, help="passes of the nets (default: %(default)s)")
-    parser.add_argument("--conv-epochs", type=int, default=30,
+    parser.add_argument("--ntrain", type=bounds.whole(1), default=6000,
+                        help="training images (default: %(default)s)")
+    parser.add_argument("--ntest", type=bounds.whole(1), default=10000, help="test images (default: %(default)s)")
+    parser.add_argument("--epochs", type=bounds.whole(1), default=50,
+                        help="passes of the nets (default: %(default)s)")
+    parser.add_argument("--conv-epochs", type=bounds.whole(1), default=30,
                         help="passes of the convnet and the net it is compared with (default: %(default)s)")
-    parser.add_argument("--batch-size", type=int, default=128, help="examples per step (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=1, help="seed of weights, noise and the pixel shuffle "
-                        "(default: %(default)s)")
+    parser.add_argument("--batch-size", type=bounds.whole(1), default=128,
+                        help="examples per step (default: %(default)s)")
+    parser.add_argument("--seed", type=bounds.seed(dropout=True), default=1,
+                        help="seed of weights, noise and the pixel shuffle (default: %(default)s)")
     parser.add_argument("--data-dir", metavar="DIR", help="folder of the MNIST files (default: see docs/data.md)")
     parser.add_argument("--output", metavar="PATH", default=RESULTS,
                         help="results file (default: results/takeaways.json)")
     parser.add_argument("--table", action="store_true",
                         help="print the table of docs/results.md from the results file, and stop")
     args = parser.parse_args()
-    for flag in ("ntrain", "ntest", "epochs", "conv_epochs", "batch_size"):
-        if getattr(args, flag) < 1:
-            parser.error(f"--{flag.replace('_', '-')} must be at least 1")
     if args.ntrain < args.batch_size:
         parser.error(f"--ntrain {args.ntrain} is smaller than one batch (--batch-size {args.batch_size})")
 

@@ -34,6 +34,7 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
+from common import bounds  # noqa: E402
 from common.epoch_line import PATTERN as EPOCH_LINE  # noqa: E402
 from common.talk import SCRIPTS, slides_accuracy  # noqa: E402
 from cpu import machine  # noqa: E402
@@ -223,14 +224,15 @@ def table():
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("scripts", nargs="*", metavar="SCRIPT", help="the scripts to run (default: all four)")
-    parser.add_argument("--epochs", type=int, default=100, help="passes over the training data in each run (default: %(default)s, as in the talk)")
-    parser.add_argument("--seed", type=int, default=1,
+    parser.add_argument("--epochs", type=bounds.whole(1), default=100,
+                        help="passes over the training data in each run (default: %(default)s, as in the talk)")
+    parser.add_argument("--seed", type=bounds.seed(dropout=True), default=1,
                         help="the seed of each script's run (default: %(default)s); --seeds runs several instead")
     parser.add_argument("--data-dir", help="folder with the MNIST files (default: as load.py finds them)")
-    parser.add_argument("--seeds", type=int, nargs="+", metavar="SEED",
+    parser.add_argument("--seeds", type=bounds.seed(dropout=True), nargs="+", metavar="SEED",
                         help="run each script once per seed, into results/seeds.csv (see above)")
-    parser.add_argument("--lr", type=float, help="with --seeds: this learning rate, not the script's own")
-    parser.add_argument("--validation", type=int, default=0, metavar="N",
+    parser.add_argument("--lr", type=bounds.positive, help="with --seeds: this learning rate, not the script's own")
+    parser.add_argument("--validation", type=bounds.whole(0), default=0, metavar="N",
                         help="with --seeds: hold out the last N training images and record the validation "
                              "accuracy of each epoch too, into results/validation_N.csv")
     parser.add_argument("--seeds-file", metavar="PATH",

@@ -22,6 +22,7 @@ import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import load  # noqa: E402
+from common import bounds  # noqa: E402
 
 
 def weights(*shape):
@@ -65,12 +66,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("script", choices=["2_logistic_regression.py", "3_net.py", "4_modern_net.py",
                                            "5_convolutional_net.py"], help="the script whose model to train")
-    parser.add_argument("--epochs", type=int, default=3, help="passes over the training data (default: %(default)s)")
-    parser.add_argument("--batch-size", type=int, default=128, help="examples per gradient step (default: %(default)s)")
-    parser.add_argument("--threads", type=int, default=os.cpu_count(),
+    parser.add_argument("--epochs", type=bounds.whole(1), default=3,
+                        help="passes over the training data (default: %(default)s)")
+    parser.add_argument("--batch-size", type=bounds.whole(1), default=128,
+                        help="examples per gradient step (default: %(default)s)")
+    parser.add_argument("--threads", type=bounds.whole(1), default=os.cpu_count(),
                         help="PyTorch's threads (default: the cores, %(default)s)")
-    parser.add_argument("--ntrain", type=int, help="use the first N training images (default: all)")
-    parser.add_argument("--ntest", type=int, help="test on the first N test images (default: all)")
+    parser.add_argument("--ntrain", type=bounds.whole(1), help="use the first N training images (default: all)")
+    parser.add_argument("--ntest", type=bounds.whole(1), help="test on the first N test images (default: all)")
     parser.add_argument("--data-dir", help="folder with the MNIST files (default: as load.py finds them)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)

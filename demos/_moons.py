@@ -14,12 +14,18 @@ def moons(args):
 
 
 def batches(points, steps, batch_size, seed):
-    """Index arrays of `steps` minibatches: shuffled passes over the points, one after another.
-    A generator of their own, so that the first steps, and the weights, do not depend on --steps."""
+    """Index arrays of `steps` minibatches: shuffled passes over the points, one after another,
+    each pass drawn when a batch needs it, so that memory does not grow with --steps. A random
+    generator of their own, so that the first steps, and the weights, do not depend on --steps;
+    each call gives the same batches."""
     shuffle = np.random.RandomState(seed)
-    passes = -(-steps * batch_size // points)
-    order = np.concatenate([shuffle.permutation(points) for _ in range(passes)])
-    return [order[i * batch_size:(i + 1) * batch_size] for i in range(steps)]
+    order = np.empty(0, dtype=int)
+    for _ in range(steps):
+        if len(order) < batch_size:
+            passes = -(-(batch_size - len(order)) // points)
+            order = np.concatenate([order, *(shuffle.permutation(points) for _ in range(passes))])
+        yield order[:batch_size]
+        order = order[batch_size:]
 
 
 def plane(X, size=80):

@@ -37,6 +37,7 @@ import numpy as np
 from PIL import Image
 
 import _scripts
+from common import bounds
 from common import route
 from common import talk
 from common.errors import LearnerError
@@ -159,8 +160,21 @@ def answers(models, image):
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
-    """GET / (the page), GET /status (the models' states), POST /predict (an image's answers)."""
+    """GET / (the page), GET /status (the models' states), POST /predict (an image's answers).
+    Any other request gets a 4xx at once, and a body that stops short of its Content-Length
+    a 408 after half a second: no request holds its thread."""
     models = []
+    timeout = 0.5  # seconds a read from the connection may wait
+
+    def parse_request(self):
+        """The request line and headers, refused with 405 for a method other than GET and POST."""
+        if not super().parse_request():
+            return False
+        if self.command not in ("GET", "POST"):
+            self.send(405, {"error": f"{self.command} is not a request this page answers: only GET and POST"},
+                      allow="GET, POST")
+            return False
+        return True
 
     def refused(self):
         """Why this request is not served, or None: only this machine, by its own name for itself."""
@@ -171,9 +185,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return f"this page answers to http://127.0.0.1:{self.server.server_port}/ only, not to {host or 'no host'}"
         return None
 
-    def send(self, status, body, kind="application/json"):
+    def send(self, status, body, kind="application/json", allow=None):
         data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
         self.send_response(status)
+        if allow:
+            self.send_header("Allow", allow)
         self.send_header("Content-Type", kind + "; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
@@ -197,16 +213,28 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send(403, {"error": problem})
         if self.path != "/predict":
             return self.send(404, {"error": f"nothing at {self.path}"})
+        announced = self.headers.get("Content-Length") or "0"
         try:
-            length = int(self.headers.get("Content-Length") or 0)
+            length = int(announced)
         except ValueError:
-            return self.send(400, {"error": "The request gave no length of the file: send it again."})
+            length = None
+        if length is None or not 0 <= length < 2**63:  # no file is longer
+            return self.send(400, {"error": f"The request's Content-Length, {announced[:20]!r}, is not a length "
+                                            "of a file: send it again."})
         if length > MAX_BYTES:
             self.close_connection = True  # the body is not read
             return self.send(413, {"error": f"The file is too large ({length / 1e6:.0f} MB; at most "
                                             f"{MAX_BYTES / 1e6:.0f} MB): crop or shrink it."})
         try:
-            image = read_image(self.rfile.read(length), "the file")
+            data = self.rfile.read(length)
+        except TimeoutError:
+            return self.send(408, {"error": f"The request announced {length} bytes but sent fewer, then nothing "
+                                            f"for {self.timeout} s: send it again."})
+        if len(data) < length:
+            return self.send(400, {"error": f"The request announced {length} bytes but sent {len(data)}: "
+                                            "send it again."})
+        try:
+            image = read_image(data, "the file")
         except ImageError as error:
             return self.send(400, {"error": str(error)[0].upper() + str(error)[1:] + "."})
         self.send(200, answers(self.models, image))
@@ -242,8 +270,8 @@ def main():
     parser.add_argument("--models", metavar="DIR", default=os.path.join(_scripts.PROJECT, "models"),
                         help="the folder of the --save-model files, named after their scripts "
                              "(default: models/ in the project folder)")
-    parser.add_argument("--port", type=int, help=f"the port to serve on (default: {PORT}, or a free one if it is "
-                                                  f"taken; 0: any free port)")
+    parser.add_argument("--port", type=bounds.port, help=f"the port to serve on (default: {PORT}, or a free one if "
+                                                         f"it is taken; 0: any free port)")
     parser.add_argument("--data-dir", metavar="DIR",
                         help="the MNIST folder the scripts load (default: as they find it)")
     args = parser.parse_args()

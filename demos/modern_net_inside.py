@@ -22,9 +22,9 @@ from theano import tensor as T
 from theano.sandbox.rng_mrg import MRG_RandomStreams as RandomStreams
 
 args = harness.parse_args(__doc__, epochs=3, lr=0.001, seed=(1, "the starting weights and the dropout noise"),
-                          batch_size=128, data=True, model=True, figures=True,
+                          dropout=True, batch_size=128, data=True, model=True, figures=True,
                           digit=(1, "which test image to look inside: 1 is the first"),
-                          samples=(100, "noisy passes of the digit"))
+                          samples=(100, "noisy passes of the digit", 10_000))
 np.random.seed(args.seed)
 srng = RandomStreams(seed=args.seed)
 

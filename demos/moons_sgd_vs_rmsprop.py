@@ -15,7 +15,7 @@ args = harness.parse_args(__doc__, seed=(1, "the points, the starting weights an
                           steps=(1000, "gradient steps each optimiser takes"),
                           points=(200, "moons points to learn"),
                           noise=(0.2, "standard deviation of the noise added to the points"),
-                          hidden=(32, "rectifier units in the hidden layer"),
+                          hidden=(32, "rectifier units in the hidden layer", 1000),
                           sgd_lr=(0.1, "SGD's learning rate"),
                           rmsprop_lr=(0.01, "RMSprop's learning rate"))
 np.random.seed(args.seed)
@@ -66,7 +66,6 @@ def model(X, w_h, b_h, w_o, b_o):
 
 trX, trY, labels = moons.moons(args)
 grid, extent = moons.plane(trX)
-batches = moons.batches(len(trX), args.steps, args.batch_size, args.seed)
 
 X = T.fmatrix()
 Y = T.fmatrix()
@@ -99,7 +98,7 @@ for name, updates in optimisers:
     for p, value in zip(params, start):
         p.set_value(value)
     trace = moons.Trace(name, args.steps, lambda: evaluate(trX, trY), probability, grid)
-    for step, batch in enumerate(batches, start=1):
+    for step, batch in enumerate(moons.batches(len(trX), args.steps, args.batch_size, args.seed), start=1):
         train(trX[batch], trY[batch])
         trace.record(step)
     traces.append(trace)

@@ -16,7 +16,7 @@ args = harness.parse_args(__doc__, seed=(1, "the points, the starting weights an
                           steps=(1000, "gradient steps each net takes"),
                           points=(200, "moons points to learn"),
                           noise=(0.2, "standard deviation of the noise added to the points"),
-                          hidden=(32, "hidden units in each net"))
+                          hidden=(32, "hidden units in each net", 1000))
 np.random.seed(args.seed)
 
 
@@ -50,7 +50,6 @@ def model(X, w_h, b_h, w_o, b_o, activation):
 
 trX, trY, labels = moons.moons(args)
 grid, extent = moons.plane(trX)
-batches = moons.batches(len(trX), args.steps, args.batch_size, args.seed)
 
 X = T.fmatrix()
 Y = T.fmatrix()
@@ -84,7 +83,7 @@ for name, activation in [("sigmoid", T.nnet.sigmoid), ("rectifier", rectify)]:
     for p, value in zip(params, start):
         p.set_value(value)
     trace = moons.Trace(name, args.steps, lambda: evaluate(trX, trY), probability, grid)
-    for step, batch in enumerate(batches, start=1):
+    for step, batch in enumerate(moons.batches(len(trX), args.steps, args.batch_size, args.seed), start=1):
         train(trX[batch], trY[batch])
         trace.record(step)
     traces.append(trace)

@@ -15,6 +15,7 @@ import shlex
 import sys
 import tempfile
 
+from common import bounds
 from common.errors import SettingError
 from harness.model_file import read_params
 from common.jupyter_kernel import in_notebook
@@ -54,28 +55,6 @@ class _Parser(argparse.ArgumentParser):
             super().exit(status, message)
         raise SettingError(f"{self.prog}: the flags it takes are listed above. Take --help out of "
                            f"flags=\"{self.flags}\" to run the program.")
-
-
-def _count(minimum):
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{value} is too small: it must be at least {minimum}")
-        return value
-    return parse
-
-
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number")
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{value} must be greater than 0")
-    return value
 
 
 def _writable(folder):
@@ -132,41 +111,46 @@ def parse_args(doc, flags="", **defaults):
 
     epochs, lr, batch_size -- those flags, with that default;
     seed=(default, what) -- --seed, saying what its random numbers choose in this program;
+    dropout=True -- Theano's random streams draw dropout noise from --seed too, so it takes
+    only the seeds they take;
     data=True -- --ntrain, --ntest, --dataset, --data-dir;
     validation=True -- --validation;
     model=True -- --save-model, --load-model;
     figures=True -- --figures;
-    any other key -- a flag of the script's own, given as (default, help): a whole
-    number of at least 1, or a number above 0, as its default is.
-    A program offers only the flags it uses."""
+    any other key -- a flag of the script's own, given as (default, help) or (default,
+    help, maximum): a whole number of at least 1, or a finite number above 0, as its
+    default is.
+    A program offers only the flags it uses. Every number is checked at its bounds as it
+    is parsed (common/bounds.py)."""
     parser = _Parser(flags, prog=program(doc), description=doc,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     defaults = dict(defaults)
+    dropout = defaults.pop("dropout", False)
     if "epochs" in defaults:
-        parser.add_argument("--epochs", type=_count(0), default=defaults.pop("epochs"),
+        parser.add_argument("--epochs", type=bounds.whole(0), default=defaults.pop("epochs"),
                             help="passes over the training data (default: %(default)s)")
     if "lr" in defaults:
-        parser.add_argument("--lr", type=_positive_float, default=defaults.pop("lr"),
+        parser.add_argument("--lr", type=bounds.positive, default=defaults.pop("lr"),
                             help="learning rate (default: %(default)s)")
     if "seed" in defaults:
         seed, chosen = defaults.pop("seed")
-        parser.add_argument("--seed", type=int, default=seed,
+        parser.add_argument("--seed", type=bounds.seed(dropout), default=seed,
                             help=f"seed of the random numbers that choose {chosen}; same seed, same results "
                                  f"(default: %(default)s)")
     if "batch_size" in defaults:
-        parser.add_argument("--batch-size", type=_count(1), default=defaults.pop("batch_size"),
+        parser.add_argument("--batch-size", type=bounds.whole(1), default=defaults.pop("batch_size"),
                             help="examples per gradient step (default: %(default)s)")
     if defaults.pop("data", False):
-        parser.add_argument("--ntrain", type=_count(1),
+        parser.add_argument("--ntrain", type=bounds.whole(1),
                             help="use the first N training images, e.g. 5000 for a quick run (default: all)")
-        parser.add_argument("--ntest", type=_count(1),
+        parser.add_argument("--ntest", type=bounds.whole(1),
                             help="test on the first N test images (default: all)")
         parser.add_argument("--dataset", choices=["mnist", "fashion"], default="mnist",
                             help="MNIST digits, or Fashion-MNIST clothes in the same format (default: mnist)")
         parser.add_argument("--data-dir", metavar="DIR",
                             help="folder holding the four data files (default: see docs/data.md)")
     if defaults.pop("validation", False):
-        parser.add_argument("--validation", type=_count(0), default=0, metavar="N",
+        parser.add_argument("--validation", type=bounds.whole(0), default=0, metavar="N",
                             help="hold out the last N training images to pick an epoch without looking at the "
                                  "test set: each epoch reports their accuracy too, and the summary the test "
                                  "accuracy at the epoch where it was best (default: 0, as in the talk)")
@@ -178,8 +162,8 @@ def parse_args(doc, flags="", **defaults):
     if defaults.pop("figures", False):
         parser.add_argument("--figures", metavar="DIR", type=_output_folder,
                             help="draw what the program shows in DIR: PNG pictures, and GIF animations where it moves")
-    for name, (default, help) in defaults.items():
-        kind = _count(1) if isinstance(default, int) else _positive_float
+    for name, (default, help, *maximum) in defaults.items():
+        kind = bounds.whole(1, *maximum) if isinstance(default, int) else bounds.positive
         parser.add_argument("--" + name.replace("_", "-"), type=kind, default=default,
                             help=f"{help} (default: %(default)s)")
     args = parser.parse_args(shlex.split(flags) + ([] if in_notebook() else sys.argv[1:]))

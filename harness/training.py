@@ -41,6 +41,7 @@ class Diverged(Exception):
 
 CHANCE = 0.10  # the test accuracy of guessing among ten classes
 GUESSING_COST = float(np.log(10))  # the cross-entropy of guessing among ten classes: 2.30
+OVERSHOOT = 100 * GUESSING_COST  # a training cost above it (230) says the steps overshoot
 
 
 class Run:
@@ -52,8 +53,8 @@ class Run:
         and in C; settings that rule it out are refused now, before the graph is built.
         `dropout=True`: the model drops units at random, and --seed chooses that noise too."""
         seeded = "the starting weights and the dropout noise" if dropout else "the starting weights"
-        self.args = parse_args(doc, epochs=100, batch_size=128, seed=(1, seeded), data=True, validation=True,
-                               model=True, figures=True, **defaults)
+        self.args = parse_args(doc, epochs=100, batch_size=128, seed=(1, seeded), dropout=dropout, data=True,
+                               validation=True, model=True, figures=True, **defaults)
         self.slides_accuracy = slides_accuracy
         self.script = program(doc)
         machine.check(convolutions)
@@ -66,6 +67,7 @@ class Run:
         self.doing = "preparing"  # then "training" and "evaluating" in turn each epoch, then "ending"
         self.params = None  # given to training()
         self.kept = None  # (epoch, copies of the weights) at the last epoch whose cost and weights were finite
+        self.overshot = False  # whether an epoch's cost has passed OVERSHOOT, said once a run
         np.random.seed(self.args.seed)
         if not in_notebook():  # a kernel has its own ways to stop
             for signum in (signal.SIGTERM, signal.SIGHUP):
@@ -144,6 +146,12 @@ class Run:
             self.validation_accuracies.append(float(validation))
         self.kept = (len(self.accuracies), weights)
         unread = say(line)
+        if cost > OVERSHOOT and not self.overshot and not unread:
+            self.overshot = True
+            unread = say(f"{self.script}: the training cost of epoch {len(self.accuracies)} ({cost:.4g}) is more "
+                         f"than 100 times what guessing costs ({GUESSING_COST:.2f}): the steps overshoot, so the "
+                         f"learning rate ({flag(self.args, 'lr')}) is probably too large. Try one ten or a hundred "
+                         "times smaller (--help shows the script's own).")
         if unread:
             raise Stopped(signal.SIGPIPE if unread.errno == errno.EPIPE else signal.SIGHUP)
 

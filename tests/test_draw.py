@@ -135,6 +135,48 @@ def test_bad_uploads_get_one_line_and_the_server_keeps_serving(server):
     assert request(server + "/status")[0] == 200
 
 
+def answer(server, sent, ended=False):
+    """(status, the error it says, seconds) of the server's answer to the bytes `sent` on a
+    connection left open (or `ended` for sending), read until the server closes it."""
+    with socket.create_connection(("127.0.0.1", int(server.rsplit(":", 1)[1])), timeout=5) as connection:
+        start = time.monotonic()
+        connection.sendall(sent)
+        if ended:
+            connection.shutdown(socket.SHUT_WR)
+        said = b""
+        while chunk := connection.recv(65536):  # a server that waits on raises socket.timeout here
+            said += chunk
+        seconds = time.monotonic() - start
+    head, body = said.split(b"\r\n\r\n", 1)
+    return int(head.split()[1]), json.loads(body)["error"], seconds
+
+
+POST = b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %s\r\n\r\n"
+MALFORMED = [
+    (POST % b"-1", 400, "Content-Length, '-1', is not a length"),
+    (POST % b"99999999999999999999999", 400, "is not a length"),
+    (POST % b"20000000", 413, "too large (20 MB"),
+    (POST % b"ten", 400, "Content-Length, 'ten', is not a length"),
+    (POST % b"100" + b"\x89PNG\r\n\x1a\n", 408, "announced 100 bytes but sent fewer"),
+    (b"PUT /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n", 405, "PUT is not a request"),
+    (b"DELETE / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 405, "only GET and POST"),
+    (b"GET /../etc/passwd HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 404, "nothing at /../etc/passwd"),
+    (b"GET /nonexistent HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 404, "nothing at /nonexistent"),
+    (b"POST /../predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n", 404, "nothing at"),
+]
+
+
+def test_every_malformed_request_gets_a_4xx_within_a_second_and_the_server_keeps_serving(server):
+    for sent, status, error in MALFORMED:
+        said = answer(server, sent)
+        assert said[0] == status and error in said[1] and "\n" not in said[1], (sent, said)
+        assert said[2] < 1, (sent, said)
+    said = answer(server, POST % b"100" + b"\x89PNG\r\n\x1a\n", ended=True)
+    assert said[0] == 400 and "announced 100 bytes but sent 8" in said[1] and said[2] < 1, said
+    status, reply = request(server + "/predict", png(seven()))
+    assert status == 200 and len(reply["image"]) == 28
+
+
 def test_only_this_machine_is_served(server):
     status, reply = request(server + "/status", headers={"Host": "attacker.example:80"})
     assert status == 403 and "127.0.0.1" in reply["error"]  # a page of another site cannot reach it by DNS tricks

@@ -96,6 +96,7 @@ def test_script_learns_synthetic_digits_and_draws_figures(script, synthetic_mnis
     assert lines[-1][1] >= 0.5, result.stdout
     assert lines[-1][2] < lines[0][2]  # the training cost went down
     assert "chance" not in result.stdout  # the line of a run that has not started to learn
+    assert "overshoot" not in result.stdout  # nor that of a cost far above guessing's
     summary = re.search(f"^{script}: {len(lines)} epochs in .*$", result.stdout, re.M).group(0)
     assert f"test accuracy {lines[-1][1]:.4f}" in summary
     stem = script[:-3]
@@ -127,6 +128,30 @@ def test_a_run_at_chance_with_a_cost_far_above_guessing_blames_the_learning_rate
     said = [line for line in result.stdout.splitlines() if "chance" in line]
     assert len(said) == 1 and "the learning rate (--lr 1e+06) is probably too large" in said[0], said
     assert "has not started to learn" not in result.stdout
+    assert_overshoot_said_once(result.stdout, "4_modern_net.py", "--lr 1e+06")
+
+
+def assert_overshoot_said_once(stdout, script, lr):
+    """The line of a run whose training cost passed 100 times guessing's: once, right after
+    the first such epoch's line, naming the learning rate."""
+    lines = stdout.splitlines()
+    said = [i for i, line in enumerate(lines) if "the steps overshoot" in line and "chance" not in line]
+    first = next(e for e, _, cost in epochs(stdout) if cost > 100 * np.log(10))
+    assert len(said) == 1 and EPOCH_LINE.match(lines[said[0] - 1])["epoch"] == str(first), stdout
+    assert lines[said[0]] == (
+        f"{script}: the training cost of epoch {first} ({epochs(stdout)[first - 1][2]:.4g}) is more than 100 times "
+        f"what guessing costs (2.30): the steps overshoot, so the learning rate ({lr}) is probably too large. Try "
+        "one ten or a hundred times smaller (--help shows the script's own).")
+
+
+def test_a_cost_far_above_guessing_names_the_learning_rate_as_it_happens(synthetic_mnist):
+    # logistic regression at --lr 1e30: costs near 1e30 every epoch, yet its accuracy rises
+    # (0.39, 0.68, 0.80 on the synthetic digits), so it never ends at chance
+    result = run_script("2_logistic_regression.py", "--data-dir", synthetic_mnist, "--epochs", "3", "--lr", "1e30")
+    assert_clean_exit(result)
+    assert all(cost > 1e20 for _, _, cost in epochs(result.stdout)) and epochs(result.stdout)[-1][1] > 0.3
+    assert "chance" not in result.stdout
+    assert_overshoot_said_once(result.stdout, "2_logistic_regression.py", "--lr 1e+30")
 
 
 # The modern net's dropout noise and weights come from the seed as the convnet's do: the
