@@ -7,10 +7,11 @@ Each round runs the Theano program, then scikit-learn (this file with --peer), e
 fresh process, alternating so that both see the same machine load. Seconds are those of
 the search alone (Theano: the compiled graph over all chunks; scikit-learn: fit and
 predict), without loading and compiling; peak memory is each process's own. It prints
-and writes to results/knn.json the medians, the ratio Theano / scikit-learn and both
-accuracies, which must agree for k=1. For k above 1 they may differ by a few images:
-scikit-learn gives a tie between labels to the smallest label, knn.py to the nearer
-neighbour. Takes a few minutes a round: run it in the background.
+and writes to results/knn.json (with the run's record: benchmarks/record.py) the
+medians, the ratio Theano / scikit-learn and both accuracies, which must agree for
+k=1. For k above 1 they may differ by a few images: scikit-learn gives a tie between
+labels to the smallest label, knn.py to the nearer neighbour. Takes a few minutes a
+round: run it in the background.
 """
 import argparse
 import json
@@ -20,10 +21,11 @@ import statistics
 import subprocess
 import sys
 import time
+from importlib import metadata
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
-from cpu import machine  # noqa: E402
+import record  # noqa: E402
 from common import bounds  # noqa: E402
 from common import talk  # noqa: E402
 SUMMARY = re.compile(r"^knn\.py: test accuracy ([\d.]+) .* in ([\d.]+) s", re.M)
@@ -65,9 +67,9 @@ def main():
     data = ["--data-dir", args.data_dir] if args.data_dir else []
     if args.peer:
         return peer(args.k[0], args.data_dir)
-    report = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M"),
-              "load_average_at_start": os.getloadavg()[0], "slides_accuracy": talk.KNN_ACCURACY, "test_images": 10000,
-              "training_images": 60000, "rounds": args.rounds, "runs": []}
+    report = {"run": record.start(peers={"scikit-learn": metadata.version("scikit-learn")}),
+              "slides_accuracy": talk.KNN_ACCURACY, "test_images": 10000, "training_images": 60000,
+              "rounds": args.rounds, "runs": []}
     for k in args.k:
         runs = {"theano": [], "sklearn": []}
         for round_ in range(1, args.rounds + 1):
@@ -88,6 +90,7 @@ def main():
         t, s = e["theano"], e["sklearn"]
         print(f"{e['k']:>2} {t['accuracy']:>10.4f} {s['accuracy']:>11.4f} {t['seconds']:>9.1f} {s['seconds']:>9.1f} "
               f"{e['ratio_seconds_theano_to_sklearn']:>6.2f} {t['peak_memory_mib']:>10} {s['peak_memory_mib']:>11}")
+    report["run"] = record.finish(report["run"])
     with open(os.path.join(REPO, "results", "knn.json"), "w") as f:
         json.dump(report, f, indent=2)
         f.write("\n")

@@ -3,7 +3,7 @@
 Each case runs 5 times, each in a new Python process that imports numpy, then does the
 work and reports its own wall time, CPU time (what another program's load on the machine
 does not change) and peak RSS (ru_maxrss). Medians are shown and
-recorded in results/load.json, with the date and the machine.
+recorded in results/load.json, with the run's record (benchmarks/record.py).
 
   baseline   import numpy and nothing else (the floor every case starts from)
   reference  gzip-decompress the four .gz files into bytes and keep them
@@ -17,12 +17,11 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 import load  # noqa: E402
-from cpu import machine  # noqa: E402
+import record  # noqa: E402
 from common import bounds  # noqa: E402
 
 CHILD = """
@@ -67,7 +66,7 @@ def main():
     except load.DataError as err:
         sys.exit(str(err))
     print(f"data: {folder}; median of {args.runs} fresh processes per case")
-    load_average = os.getloadavg()[0]
+    run = record.start()
     rows = {case: measure(case, folder, args.runs) for case in ("baseline", "reference", "load")}
     print(f"{'case':<10} {'time (s)':>9} {'CPU time (s)':>13} {'peak RSS (MiB)':>15} {'RSS above baseline':>19}")
     base = rows["baseline"][2]
@@ -77,10 +76,9 @@ def main():
     print(f"load / reference: time x{t_load / t_ref:.2f}, "
           f"memory above baseline x{(m_load - base) / (m_ref - base):.2f} "
           f"(float32 images alone are {70000 * 784 * 4 / 2**20:.0f} MiB)")
-    report = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M"), "load_average_at_start": load_average,
-              "runs": args.runs, **{case: {"seconds": round(seconds, 3), "cpu_seconds": round(cpu_seconds, 3),
-                                           "peak_rss_mib": round(rss, 1)}
-                                    for case, (seconds, cpu_seconds, rss) in rows.items()},
+    report = {"run": record.finish(run), "runs": args.runs,
+              **{case: {"seconds": round(seconds, 3), "cpu_seconds": round(cpu_seconds, 3), "peak_rss_mib": round(rss, 1)}
+                 for case, (seconds, cpu_seconds, rss) in rows.items()},
               "load_over_reference_seconds": round(t_load / t_ref, 2)}
     with open(os.path.join(ROOT, "results", "load.json"), "w") as f:
         json.dump(report, f, indent=2)

@@ -19,9 +19,9 @@ process of its own, with the scripts' environment) and notes the load average be
 each run. It prints the median seconds per epoch of each (compile time excluded, test
 evaluation included), their ratio (the median of each round's ratio), and the GFLOP/s
 each achieves against the matrix product's, and writes them to results/speed.json
-(with --ntrain N: results/speed_ntrain_N.json), keeping the scripts it did not
-measure, and docs/speed.md. On a shared machine the seconds vary with the load: read
-the ratios.
+(with --ntrain N: results/speed_ntrain_N.json) with the run's record
+(benchmarks/record.py), keeping the scripts it did not measure, and docs/speed.md. On a
+shared machine the seconds vary with the load: read the ratios.
 
 Each row records the OpenBLAS kernels the scripts ran (its pick for the CPU, unless
 OPENBLAS_CORETYPE names a set). --openblas-kernels CORE runs the scripts and the matrix
@@ -48,6 +48,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 from cpu import machine  # noqa: E402
+import record  # noqa: E402
 from common import bounds  # noqa: E402
 from common.epoch_line import PATTERN as EPOCH_LINE  # noqa: E402
 from roofline import epoch_flops, training_flops  # noqa: E402
@@ -143,9 +144,10 @@ def startup(scripts, rounds, data, torch_python):
         json.dump(report, f, indent=2)
 
 
-def per_epoch(scripts, args, data):
+def per_epoch(scripts, args, data, torch_version):
     """Seconds per epoch, GFLOP/s and the machine's sgemm GFLOP/s, into results/speed.json
     (results/speed_ntrain_N.json for epochs of N images)."""
+    run_record = record.start(peers={"torch": torch_version})
     ntrain, ntest = args.ntrain or MNIST_SIZES[0], args.ntest or MNIST_SIZES[1]
     sizes = [*(["--ntrain", str(args.ntrain)] if args.ntrain else []), *(["--ntest", str(args.ntest)] if args.ntest else [])]
     runs = ("theano", "torch", "fast_ops_off") if args.fast_ops_off else ("theano", "torch")
@@ -172,6 +174,7 @@ def per_epoch(scripts, args, data):
                                                              fast_ops_off(env) if run == "fast_ops_off" else env))
             print(f"round {round_}: {script} done", file=sys.stderr, flush=True)
     peak = statistics.median(peaks)
+    run_record = record.finish(run_record)
     name = "speed" + (f"_ntrain_{args.ntrain}" if args.ntrain else "") + \
         (f"_openblas_{kernels}" if args.openblas_kernels else "")
     path = os.path.join(RESULTS, name + ".json")
@@ -198,7 +201,7 @@ def per_epoch(scripts, args, data):
             "torch_gflops": gflops["torch"], "sgemm_gflops": round(peak, 1), "sgemm_gflops_range": [
                 round(min(peaks), 1), round(max(peaks), 1)],
             "load": [round(min(loads), 1), round(statistics.median(loads), 1), round(max(loads), 1)],
-            "date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(), "openblas": kernels}
+            "openblas": kernels, "run": run_record}
         print(f"{script:<24} {seconds['theano']:>14.2f} {seconds['torch']:>15.2f} "
               f"{statistics.median(ratios):>6.2f} {gflops['theano']:>14.1f} {gflops['torch']:>8.1f} "
               f"{peak:>6.1f}")
@@ -224,7 +227,7 @@ def per_epoch_table(reports):
             "|" + " --- |" * 13]
     runs = {}  # how each was measured: the scripts measured so
     for script, r in ((script, r) for report in reports for script, r in report["scripts"].items()):
-        if "sgemm_gflops" not in r:  # measured before this table existed
+        if "sgemm_gflops" not in r:  # measured without the machine's sgemm: no row here
             continue
         off = f"{r['fast_ops_off_seconds_per_epoch']:.2f}" if "fast_ops_off_seconds_per_epoch" in r else "—"
         rows.append(f"| `{script}` | {r['ntrain']} | {r.get('openblas', '—')} | {r['theano_seconds_per_epoch']:.2f} "
@@ -232,8 +235,8 @@ def per_epoch_table(reports):
                     f"| {r['ratio']:.2f}× | {off} | {r['flops_per_step'] / 1e9:.3f} | {r['theano_gflops']} "
                     f"| {r['torch_gflops']} | {r['sgemm_gflops']} | {r['theano_gflops'] / r['sgemm_gflops']:.0%} "
                     f"| {r['torch_gflops'] / r['sgemm_gflops']:.0%} |")
-        run = (f"{r['date']}, {r['machine']}: medians of {r['rounds']} rounds, epochs of {r['ntrain']} training "
-               f"images (and {r['ntest']} test images), sgemm {r['sgemm_gflops_range'][0]}–"
+        run = (f"{r['run']['date']}, {r['run']['machine']}: medians of {r['rounds']} rounds, epochs of {r['ntrain']} "
+               f"training images (and {r['ntest']} test images), sgemm {r['sgemm_gflops_range'][0]}–"
                f"{r['sgemm_gflops_range'][1]} GFLOP/s over the rounds; {shared_machine([r['load'][0], r['load'][-1]])}")
         runs.setdefault(run, []).append(f"`{script}`")
     notes = [f"- {', '.join(scripts)}: {run}" for run, scripts in runs.items()]
@@ -299,7 +302,9 @@ def main():
     if args.openblas_kernels and args.startup:
         parser.error("--openblas-kernels times epochs; --startup runs with the environment's OpenBLAS")
     if not args.docs:
-        if subprocess.run([args.torch_python, "-c", "import torch"], capture_output=True).returncode != 0:
+        torch = subprocess.run([args.torch_python, "-c", "import torch; print(torch.__version__)"],
+                               capture_output=True, text=True)
+        if torch.returncode != 0:
             sys.exit(f"The reference needs PyTorch, which {args.torch_python} cannot import. The project does not "
                      "install it: give --torch-python a Python that has it (pip install torch==2.13.0).")
         data = ["--data-dir", args.data_dir] if args.data_dir else []
@@ -307,7 +312,7 @@ def main():
         if args.startup:
             startup(chosen, args.rounds, data, args.torch_python)
         else:
-            per_epoch(chosen, args, data)
+            per_epoch(chosen, args, data, torch.stdout.strip())
     write_docs()
     print(f"wrote {os.path.relpath(DOCS, REPO)}", file=sys.stderr)
 

@@ -32,7 +32,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 import harness  # noqa: E402  before theano: sets this project's Theano defaults
 import load  # noqa: E402
-from cpu import machine  # noqa: E402
+import record  # noqa: E402
 from common import bounds  # noqa: E402
 from common.errors import DataError, PathError  # noqa: E402
 import numpy as np  # noqa: E402
@@ -301,13 +301,14 @@ def main():
     shuffle = np.random.RandomState(args.seed).permutation(784)
     data = {"mnist": (trX, teX, trY, teY), "shuffled": (trX[:, shuffle], teX[:, shuffle], trY, teY)}
     print(f"takeaways: {len(trX)} training and {len(teX)} test images; {args.epochs} epochs, "
-          f"{args.conv_epochs} for the convnet; results in {args.output}", flush=True)
+          f"{args.conv_epochs} for the convnet; results in {record.shown(os.path.abspath(args.output))}", flush=True)
     for name in VARIANTS:
         if name in variants and variants[name]["settings"] == settings(args, getattr(args, VARIANTS[name][-1])):
             print(f"{name}: recorded already, skipped", flush=True)
             continue
         print(f"{name}:", flush=True)
-        variants[name] = {**train_variant(name, data, args), "machine": machine()}
+        run = record.start()
+        variants[name] = {**train_variant(name, data, args), "run": record.finish(run)}
         write_results(args.output, variants)
         print(f"{name}: test accuracy {variants[name]['accuracy']:.4f} in {variants[name]['seconds']} s; "
               f"recorded", flush=True)

@@ -11,14 +11,15 @@ Each script runs as a user would run it (full MNIST, batch 128, its own learning
 rate, a fixed seed). Its output goes to results/<script>.log, its figures to
 results/figures/; its epochs replace its rows in results/trajectories.csv, and
 results/summary.json gets its final and best test accuracy, the epoch where the
-slides' number was first reached, the median seconds per epoch and the peak memory.
+slides' number was first reached, the median seconds per epoch, the peak memory and
+the run's record (command, date, machine, load, versions: benchmarks/record.py).
 Long: run it in the background.
 
 With --seeds, each (script, seed) runs in a process of its own, without figures, and
 its epochs go to results/seeds.csv (with its seed, and its --lr if given) as soon as it
-finishes, its output to the end of results/seeds.log; a (script, seed, lr) already
-recorded with as many epochs is skipped, so a rerun goes on with the runs not yet
-recorded (a run that was stopped starts again).
+finishes, its record to results/seeds.json, its output to the end of results/seeds.log;
+a (script, seed, lr) already recorded with as many epochs is skipped, so a rerun goes
+on with the runs not yet recorded (a run that was stopped starts again).
 With --validation N as well, the scripts train on all but the last N training images
 and report the accuracy on those too; the runs go to results/validation_N.csv.
 """
@@ -30,14 +31,13 @@ import re
 import statistics
 import subprocess
 import sys
-import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 from common import bounds  # noqa: E402
 from common.epoch_line import PATTERN as EPOCH_LINE  # noqa: E402
 from common.talk import SCRIPTS, slides_accuracy  # noqa: E402
-from cpu import machine  # noqa: E402
+import record  # noqa: E402
 RESULTS = os.path.join(REPO, "results")
 SLIDES = {script: slides_accuracy(script) for script in SCRIPTS}
 FIELDS = ["script", "epoch", "test_accuracy", "train_cost", "seconds"]
@@ -46,9 +46,12 @@ VALIDATION_FIELDS = SEED_FIELDS + ["validation_accuracy"]
 
 
 def run(script, flags, log_path, mode="w"):
-    """Run one script, echoing and logging its output; return (epoch rows, peak RSS in MiB, exit status)."""
+    """Run one script, echoing and logging its output; return (epoch rows, peak RSS in MiB, exit status,
+    the run's record)."""
     rows = []
+    started = record.start([script, *flags])
     with open(log_path, mode) as log:
+        log.write(f"$ {started['command']}\n")
         process = subprocess.Popen([sys.executable, script, *flags], cwd=REPO, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True)
         for line in process.stdout:
@@ -63,10 +66,12 @@ def run(script, flags, log_path, mode="w"):
                     rows[-1]["validation_accuracy"] = float(match["validation"])
         _, status, usage = os.wait4(process.pid, 0)  # this child's own peak memory
         process.returncode = os.waitstatus_to_exitcode(status)
-    return rows, usage.ru_maxrss / 1024, process.returncode
+        finished = record.finish(started)
+        log.write(f"{record.RUN_LINE}{json.dumps(finished)}\n")
+    return rows, usage.ru_maxrss / 1024, process.returncode, finished
 
 
-def summarize(script, rows, peak_mib, flags):
+def summarize(script, rows, peak_mib, run_record):
     accuracies = [r["test_accuracy"] for r in rows]
     best = max(range(len(rows)), key=lambda i: accuracies[i])
     reached = next((r["epoch"] for r in rows if r["test_accuracy"] >= SLIDES[script]), None)
@@ -74,8 +79,7 @@ def summarize(script, rows, peak_mib, flags):
             "best_epoch": rows[best]["epoch"], "slides_accuracy": SLIDES[script],
             "first_epoch_at_slides": reached,
             "median_seconds_per_epoch": statistics.median(r["seconds"] for r in rows),
-            "peak_memory_mib": round(peak_mib), "flags": " ".join(flags), "machine": machine(),
-            "date": time.strftime("%Y-%m-%d")}
+            "peak_memory_mib": round(peak_mib), "run": run_record}
 
 
 def replace_rows(path, script, rows):
@@ -100,16 +104,28 @@ def read_seeds(path):
     return runs
 
 
-def record_seed(path, key, rows):
-    """Put one finished run's epochs in `path`, in place of any earlier run of the same key."""
+def record_seed(path, key, rows, run_record):
+    """Put one finished run's epochs in `path`, and its record in the .json beside it, in place
+    of any earlier run of the same key."""
     runs = read_seeds(path)
     runs[key] = [{"seed": key[1], "lr": key[2], **row} for row in rows]
+    order = sorted(runs, key=lambda k: (k[0], k[2], k[1]))
     with open(path + ".tmp", "w", newline="") as f:
         writer = csv.DictWriter(f, VALIDATION_FIELDS if "validation_accuracy" in rows[0] else SEED_FIELDS)
         writer.writeheader()
-        for key in sorted(runs, key=lambda k: (k[0], k[2], k[1])):
-            writer.writerows(runs[key])
+        for each in order:
+            writer.writerows(runs[each])
     os.replace(path + ".tmp", path)
+    records_path = os.path.splitext(path)[0] + ".json"
+    records = {}
+    if os.path.exists(records_path):
+        with open(records_path) as f:
+            records = {(r["script"], r["seed"], r["lr"]): r for r in json.load(f)["runs"]}
+    records[key] = {"script": key[0], "seed": key[1], "lr": key[2], "epochs": len(rows), **run_record}
+    with open(records_path + ".tmp", "w") as f:
+        json.dump({"runs": [records[each] for each in order if each in records]}, f, indent=1)
+        f.write("\n")
+    os.replace(records_path + ".tmp", records_path)
 
 
 def run_seeds(scripts, seeds, epochs, lr, validation, data_dir, path):
@@ -124,15 +140,12 @@ def run_seeds(scripts, seeds, epochs, lr, validation, data_dir, path):
             flags = ["--epochs", str(epochs), "--seed", str(seed)] + (["--lr", str(lr)] if lr else [])
             flags += ["--validation", str(validation)] if validation else []
             flags += ["--data-dir", data_dir] if data_dir else []
-            with open(log_path, "a") as log:
-                log.write(f"$ python {script} {' '.join(flags)}\n")
-                log.write(f"# on {machine()}, {time.strftime('%Y-%m-%d %H:%M')}\n")  # the machine, as the OS says
-            rows, _, status = run(script, flags, log_path, mode="a")
+            rows, _, status, run_record = run(script, flags, log_path, mode="a")
             if status != 0 or len(rows) != epochs:  # a stopped run is not recorded: the next rerun redoes it
                 print(f"{script} seed {seed} stopped after {len(rows)} epochs (exit status {status}); "
                       "not recorded", flush=True)
                 continue
-            record_seed(path, key, rows)
+            record_seed(path, key, rows, run_record)
             print(f"recorded {script} seed {seed}: {rows[-1]['test_accuracy']:.2%} at epoch {epochs}", flush=True)
 
 
@@ -212,7 +225,7 @@ def table():
         if script not in summary:
             continue
         r = summary[script]
-        seed = r["flags"].split("--seed ")[1].split()[0]
+        seed = r["run"]["command"].split("--seed ")[1].split()[0]
         reached = f"epoch {r['first_epoch_at_slides']}" if r["first_epoch_at_slides"] else "not in this run"
         s = speed.get(script)
         versus = f"{s['theano_seconds_per_epoch']:.2f} / {s['torch_seconds_per_epoch']:.2f} ({s['ratio']:.2f}×)" if s else "—"
@@ -267,7 +280,7 @@ def main():
     for script in args.scripts or SCRIPTS:
         flags = ["--epochs", str(args.epochs), "--seed", str(args.seed), "--figures", "results/figures"]  # the scripts run in REPO
         flags += ["--data-dir", args.data_dir] if args.data_dir else []
-        rows, peak_mib, status = run(script, flags, os.path.join(RESULTS, script[:-3] + ".log"))
+        rows, peak_mib, status, run_record = run(script, flags, os.path.join(RESULTS, script[:-3] + ".log"))
         if not rows:
             sys.exit(f"{script} finished no epoch (exit status {status}); see results/{script[:-3]}.log")
         replace_rows(os.path.join(RESULTS, "trajectories.csv"), script, rows)
@@ -275,7 +288,7 @@ def main():
         if os.path.exists(summary_path):  # read now: another run may have written it meanwhile
             with open(summary_path) as f:
                 summary = json.load(f)
-        summary[script] = summarize(script, rows, peak_mib, flags)
+        summary[script] = summarize(script, rows, peak_mib, run_record)
         with open(summary_path + ".tmp", "w") as f:
             json.dump(summary, f, indent=2, sort_keys=True)
         os.replace(summary_path + ".tmp", summary_path)

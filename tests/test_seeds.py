@@ -1,5 +1,6 @@
 """benchmarks/talk_benchmark.py --seeds: one run per seed, recorded as it finishes, resumed on a rerun."""
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -33,6 +34,11 @@ def test_seeds_append_and_resume(synthetic_mnist, tmp_path):
     first = recorded(path)
     assert sorted(first) == [(1, ""), (2, "")] and all(len(a) == 2 for a in first.values())
     assert first[(1, "")] != first[(2, "")]  # another seed, other weights: another trajectory
+    with open(str(tmp_path / "seeds.json")) as f:  # each run's record beside its epochs
+        records = json.load(f)["runs"]
+    assert [(r["seed"], r["epochs"]) for r in records] == [(1, 2), (2, 2)]
+    assert records[0]["command"] == "python 2_logistic_regression.py --epochs 2 --seed 1 --data-dir PATH"
+    assert all(r["machine"] and r["load_after"] is not None and r["versions"]["theano"] for r in records)
 
     # a rerun skips what is recorded and runs only the new seed
     out = benchmark(*common, "--seeds", "1", "2", "3")

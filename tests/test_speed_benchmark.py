@@ -32,8 +32,8 @@ def test_the_docs_tables_are_filled_between_their_markers(tmp_path, monkeypatch)
         "theano_seconds_per_epoch": 9.0, "torch_seconds_per_epoch": 12.0, "ratio": 0.75,
         "fast_ops_off_seconds_per_epoch": 14.0, "epochs_timed": 3, "rounds": 3, "ntrain": 12800, "ntest": 10000,
         "flops_per_step": 4498374144, "theano_gflops": 62.5, "torch_gflops": 46.9, "sgemm_gflops": 125.0,
-        "sgemm_gflops_range": [120.0, 130.0], "load": [5.1, 7.0, 9.9], "date": "2026-12-01 14:00",
-        "machine": "2 cores, AMD EPYC", "openblas": "SkylakeX"}}}
+        "sgemm_gflops_range": [120.0, 130.0], "load": [5.1, 7.0, 9.9], "openblas": "SkylakeX",
+        "run": {"date": "2026-12-01 14:00", "machine": "2 cores, AMD EPYC"}}}}
     # a run of --ntrain 12800 --openblas-kernels auto
     (tmp_path / "speed_ntrain_12800_openblas_SkylakeX.json").write_text(json.dumps(speed))
     page = tmp_path / "speed.md"
