@@ -5,7 +5,7 @@ run, and how close each comes to the machine's limit; writes docs/speed.md.
     python benchmarks/speed_benchmark.py --torch-python ../torchvenv/bin/python --data-dir PATH
         [--rounds 3] [--ntrain N] [--fast-ops-off] [--openblas-kernels CORE] [SCRIPT ...]
     python benchmarks/speed_benchmark.py --startup --torch-python ... --data-dir PATH [--rounds 3] [SCRIPT ...]
-    python benchmarks/speed_benchmark.py --docs     # only write docs/speed.md from results/
+    python benchmarks/speed_benchmark.py --docs     # only write the docs' numbers from results/
 
 PyTorch is the reference, not a requirement of the project: give the Python that has it
 with --torch-python (or $TORCH_PYTHON; default: this Python).
@@ -20,8 +20,9 @@ each run. It prints the median seconds per epoch of each (compile time excluded,
 evaluation included), their ratio (the median of each round's ratio), and the GFLOP/s
 each achieves against the matrix product's, and writes them to results/speed.json
 (with --ntrain N: results/speed_ntrain_N.json) with the run's record
-(benchmarks/record.py), keeping the scripts it did not measure, and docs/speed.md. On a
-shared machine the seconds vary with the load: read the ratios.
+(benchmarks/record.py), keeping the scripts it did not measure, and the docs' numbers
+from them (docs/make.py). On a shared machine the seconds vary with the load: read
+the ratios.
 
 Each row records the OpenBLAS kernels the scripts ran (its pick for the CPU, unless
 OPENBLAS_CORETYPE names a set). --openblas-kernels CORE runs the scripts and the matrix
@@ -38,7 +39,6 @@ its PyTorch twin. Medians over the rounds, into results/startup.json and docs/sp
 import argparse
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -48,6 +48,8 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 from cpu import machine  # noqa: E402
+import measured  # noqa: E402
+from measured import shared_machine  # noqa: E402
 import record  # noqa: E402
 from common import bounds  # noqa: E402
 from common.epoch_line import PATTERN as EPOCH_LINE  # noqa: E402
@@ -210,39 +212,6 @@ def per_epoch(scripts, args, data, torch_version):
         json.dump(report, f, indent=2)
 
 
-def shared_machine(loads):
-    """A sentence on the load the measurement saw, from its (lowest, highest) load average."""
-    cores = os.cpu_count()
-    span = f"{loads[0]:.1f}–{loads[-1]:.1f}" if round(loads[0], 1) != round(loads[-1], 1) else f"{loads[0]:.1f}"
-    if loads[-1] <= cores * 1.25:  # the benchmark's own runs keep about every core busy
-        return f"load average {span} on {cores} cores, about the benchmark's own: a quiet machine."
-    return (f"load average {span} on {cores} cores: the machine was shared with other work, "
-            "which slowed both sides; the ratios hold for that load and may differ on a quiet machine.")
-
-
-def per_epoch_table(reports):
-    rows = ["| script | training images | OpenBLAS kernels | Theano s/epoch | PyTorch s/epoch | Theano / PyTorch "
-            "| fast ops off, s/epoch | GFLOP per step | Theano GFLOP/s | PyTorch GFLOP/s | sgemm GFLOP/s "
-            "| Theano / sgemm | PyTorch / sgemm |",
-            "|" + " --- |" * 13]
-    runs = {}  # how each was measured: the scripts measured so
-    for script, r in ((script, r) for report in reports for script, r in report["scripts"].items()):
-        if "sgemm_gflops" not in r:  # measured without the machine's sgemm: no row here
-            continue
-        off = f"{r['fast_ops_off_seconds_per_epoch']:.2f}" if "fast_ops_off_seconds_per_epoch" in r else "—"
-        rows.append(f"| `{script}` | {r['ntrain']} | {r.get('openblas', '—')} | {r['theano_seconds_per_epoch']:.2f} "
-                    f"| {r['torch_seconds_per_epoch']:.2f} "
-                    f"| {r['ratio']:.2f}× | {off} | {r['flops_per_step'] / 1e9:.3f} | {r['theano_gflops']} "
-                    f"| {r['torch_gflops']} | {r['sgemm_gflops']} | {r['theano_gflops'] / r['sgemm_gflops']:.0%} "
-                    f"| {r['torch_gflops'] / r['sgemm_gflops']:.0%} |")
-        run = (f"{r['run']['date']}, {r['run']['machine']}: medians of {r['rounds']} rounds, epochs of {r['ntrain']} "
-               f"training images (and {r['ntest']} test images), sgemm {r['sgemm_gflops_range'][0]}–"
-               f"{r['sgemm_gflops_range'][1]} GFLOP/s over the rounds; {shared_machine([r['load'][0], r['load'][-1]])}")
-        runs.setdefault(run, []).append(f"`{script}`")
-    notes = [f"- {', '.join(scripts)}: {run}" for run, scripts in runs.items()]
-    return "\n".join(rows + [""] + notes)
-
-
 def startup_table(reports):
     report, = reports
     rows = ["| script | first run, alone in an empty compiledir | first run, after the scripts before it "
@@ -256,25 +225,19 @@ def startup_table(reports):
 
 
 def write_docs():
-    """Fill the tables of docs/speed.md, between its markers, from results/."""
+    """Fill the start-up table of docs/speed.md, between its markers, from results/startup.json;
+    then every page's measured numbers from results/ (docs/make.py)."""
     with open(DOCS) as f:
         page = f.read()
-    speed = ["speed.json"] + sorted(name for name in os.listdir(RESULTS)
-                                    if re.fullmatch(r"speed(_ntrain_\d+)?(_openblas_\w+)?\.json", name) and name != "speed.json")
-    for name, files, fill in (("speed", speed, per_epoch_table), ("startup", ["startup.json"], startup_table)):
-        paths = [os.path.join(RESULTS, file) for file in files if os.path.exists(os.path.join(RESULTS, file))]
-        begin, end = f"<!-- {name} table: written by benchmarks/speed_benchmark.py -->", "<!-- end of table -->"
-        if not paths or begin not in page:
-            continue
-        reports = []
-        for path in paths:
-            with open(path) as f:
-                reports.append(json.load(f))
-        table = fill(reports)
+    path = os.path.join(RESULTS, "startup.json")
+    begin, end = "<!-- startup table: written by benchmarks/speed_benchmark.py -->", "<!-- end of table -->"
+    if os.path.exists(path) and begin in page:
+        with open(path) as f:
+            table = startup_table([json.load(f)])
         head, rest = page.split(begin, 1)
-        page = f"{head}{begin}\n{table}\n{end}{rest.split(end, 1)[1]}"
-    with open(DOCS, "w") as f:
-        f.write(page)
+        with open(DOCS, "w") as f:
+            f.write(f"{head}{begin}\n{table}\n{end}{rest.split(end, 1)[1]}")
+    measured.write()
 
 
 def main():
@@ -294,7 +257,7 @@ def main():
                         help="run with OPENBLAS_CORETYPE=CORE (auto: unset, OpenBLAS's own pick for this CPU), "
                              "into results/speed[_ntrain_N]_openblas_KERNELS.json")
     parser.add_argument("--startup", action="store_true", help="time a short run's whole process instead")
-    parser.add_argument("--docs", action="store_true", help="only write docs/speed.md from results/")
+    parser.add_argument("--docs", action="store_true", help="only write the docs' numbers from results/")
     args = parser.parse_args()
     for script in args.scripts:
         if script not in SCRIPTS:

@@ -32,6 +32,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 import harness  # noqa: E402  before theano: sets this project's Theano defaults
 import load  # noqa: E402
+import measured  # noqa: E402
 import record  # noqa: E402
 from common import bounds  # noqa: E402
 from common.errors import DataError, PathError  # noqa: E402
@@ -193,81 +194,19 @@ def write_results(path, variants):
     os.replace(path + ".tmp", path)
 
 
-def margin(accuracy, ntest):
-    """Twice the standard error of the difference of two accuracies near `accuracy`,
-    each measured on `ntest` test images: a smaller difference could be chance."""
-    return 2 * np.sqrt(2 * accuracy * (1 - accuracy) / ntest)
-
-
-def verdict(difference, accuracy, ntest, wording):
-    """`wording` (held, did not hold) chosen by whether `difference` exceeds the margin."""
-    return wording[0] if difference > margin(accuracy, ntest) else wording[1]
-
-
 def table(variants):
-    """The table of docs/results.md: claim, experiment, measured numbers, and whether it held."""
+    """The table of docs/results.md, once every variant is recorded."""
     missing = [name for name in VARIANTS if name not in variants]
     if missing:
         raise DataError(f"the results lack {', '.join(missing)}: run the benchmark (without --table) "
                         f"to finish them, then ask for the table again.")
-    final = {name: v["accuracy"] for name, v in variants.items()}
-    first = {name: v["first_epoch_accuracy"] for name, v in variants.items()}
-    trained = {name: v["train_accuracy"] for name, v in variants.items()}
-    base = variants["modern net"]["settings"]
-    short = variants["convnet"]["settings"]
+    base, short = variants["modern net"]["settings"], variants["convnet"]["settings"]
     n = base["ntest"]
-    m = margin(final["modern net"], n)
-
-    def pct(x):
-        return f"{100 * x:.2f} %"
-
-    rows = []
-    rows.append((
-        "noise is important for regularization", "the modern net with and without dropout",
-        f"{pct(final['modern net'])} with, {pct(final['no dropout'])} without (on its training images: "
-        f"{pct(trained['modern net'])} with, {pct(trained['no dropout'])} without)",
-        verdict(final["modern net"] - final["no dropout"], final["modern net"], n,
-                ("held", "did not hold at this size: no difference beyond chance"))))
-    faster = first["modern net"] - first["sigmoid"] > margin(first["modern net"], n)
-    better = final["modern net"] - final["sigmoid"] > m
-    rows.append((
-        "rectifiers for faster, better learning", "rectifier against sigmoid hidden units",
-        f"after epoch 1: {pct(first['modern net'])} against {pct(first['sigmoid'])}; "
-        f"at the end: {pct(final['modern net'])} against {pct(final['sigmoid'])}",
-        {(True, True): "held", (True, False): "partly: faster, but not better at the end",
-         (False, True): "partly: better at the end, but not faster",
-         (False, False): "did not hold at this size"}[faster, better]))
-    rows.append((
-        "don't use (plain) SGD", "RMSprop (lr 0.001) against plain SGD (lr 0.05)",
-        f"{pct(final['modern net'])} against {pct(final['plain SGD'])}",
-        verdict(final["modern net"] - final["plain SGD"], final["modern net"], n,
-                ("held", "did not hold at this size"))))
-    rows.append((
-        "models need room to compute", "hidden layers of 625 units against 16",
-        f"{pct(final['modern net'])} against {pct(final['16 hidden units'])}",
-        verdict(final["modern net"] - final["16 hidden units"], final["modern net"], n,
-                ("held", "did not hold at this size"))))
-    edge = final["convnet"] - final["modern net, short"]
-    shuffled_edge = final["convnet, shuffled pixels"] - final["modern net, short, shuffled pixels"]
-    has_edge = edge > margin(final["convnet"], n)
-    loses_it = edge - shuffled_edge > margin(final["convnet"], n)
-    rows.append((
-        "if your data has structure, your model should respect it",
-        "the convnet against the modern net, on MNIST and on MNIST with its pixels shuffled",
-        f"convnet {pct(final['convnet'])} vs net {pct(final['modern net, short'])} (edge {100 * edge:+.2f} "
-        f"points); shuffled: convnet {pct(final['convnet, shuffled pixels'])} vs net "
-        f"{pct(final['modern net, short, shuffled pixels'])} (edge {100 * shuffled_edge:+.2f} points)",
-        {(True, True): "held: the convnet's edge comes from the pixels' arrangement",
-         (True, False): "partly: the convnet is better, but keeps its edge on shuffled pixels",
-         (False, True): "partly: the convnet loses on shuffled pixels, but had no edge on MNIST",
-         (False, False): "did not hold at this size"}[has_edge, loses_it]))
-    lines = [f"Measured on the first {base['ntrain']} MNIST training images, tested on "
-             f"{n}; {base['epochs']} epochs ({short['epochs']} for the convnet against the net), batch "
-             f"{base['batch_size']}, seed {base['seed']}. A difference holds when it exceeds twice its "
-             f"standard error on {n} test images ({100 * m:.2f} points at the modern net's accuracy).",
-             "", "| claim | experiment | measured (test accuracy) | held? |", "|---|---|---|---|"]
-    lines += [f"| {' | '.join(row)} |" for row in rows]
-    return "\n".join(lines)
+    return (f"Measured on the first {base['ntrain']} MNIST training images, tested on {n}; {base['epochs']} epochs "
+            f"({short['epochs']} for the convnet against the net), batch {base['batch_size']}, seed {base['seed']}. "
+            f"A difference holds when it exceeds twice its standard error on {n} test images "
+            f"({100 * measured.margin(variants['modern net']['accuracy'], n):.2f} points at the modern net's "
+            f"accuracy).\n\n{measured.takeaways_table(variants)}")
 
 
 def main():

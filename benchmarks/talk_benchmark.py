@@ -37,6 +37,7 @@ sys.path.insert(0, REPO)
 from common import bounds  # noqa: E402
 from common.epoch_line import PATTERN as EPOCH_LINE  # noqa: E402
 from common.talk import SCRIPTS, slides_accuracy  # noqa: E402
+import measured  # noqa: E402
 import record  # noqa: E402
 RESULTS = os.path.join(REPO, "results")
 SLIDES = {script: slides_accuracy(script) for script in SCRIPTS}
@@ -94,20 +95,10 @@ def replace_rows(path, script, rows):
     os.replace(path + ".tmp", path)
 
 
-def read_seeds(path):
-    """{(script, seed, lr): [rows]} from results/seeds.csv (empty if there is none yet)."""
-    runs = {}
-    if os.path.exists(path):
-        with open(path, newline="") as f:
-            for row in csv.DictReader(f):
-                runs.setdefault((row["script"], int(row["seed"]), row["lr"]), []).append(row)
-    return runs
-
-
 def record_seed(path, key, rows, run_record):
     """Put one finished run's epochs in `path`, and its record in the .json beside it, in place
     of any earlier run of the same key."""
-    runs = read_seeds(path)
+    runs = measured.read_runs(path)
     runs[key] = [{"seed": key[1], "lr": key[2], **row} for row in rows]
     order = sorted(runs, key=lambda k: (k[0], k[2], k[1]))
     with open(path + ".tmp", "w", newline="") as f:
@@ -134,7 +125,7 @@ def run_seeds(scripts, seeds, epochs, lr, validation, data_dir, path):
     for script in scripts:
         for seed in seeds:
             key = (script, seed, "" if lr is None else str(lr))
-            if len(read_seeds(path).get(key, [])) == epochs:
+            if len(measured.read_runs(path).get(key, [])) == epochs:
                 print(f"skipping {script} seed {seed}{' lr ' + key[2] if lr else ''}: already recorded", flush=True)
                 continue
             flags = ["--epochs", str(epochs), "--seed", str(seed)] + (["--lr", str(lr)] if lr else [])
@@ -147,91 +138,6 @@ def run_seeds(scripts, seeds, epochs, lr, validation, data_dir, path):
                 continue
             record_seed(path, key, rows, run_record)
             print(f"recorded {script} seed {seed}: {rows[-1]['test_accuracy']:.2%} at epoch {epochs}", flush=True)
-
-
-def seeds_table(path):
-    """Final test accuracy over the recorded seeds of each script, beside the slides' number."""
-    from scipy import stats  # the t distribution: five seeds say little about the sd
-    runs = read_seeds(path)
-    print("| script | slides | final accuracy over seeds: mean ± sd | min–max | one more run: 95 % prediction "
-          "| seeds (epochs) | verdict |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    for script in SCRIPTS:
-        # the longest runs at the script's own learning rate: each seed's last epoch
-        lengths = [len(rows) for (s, _, lr), rows in runs.items() if s == script and lr == ""]
-        if not lengths:
-            continue
-        finals = {seed: float(rows[-1]["test_accuracy"]) for (s, seed, lr), rows in runs.items()
-                  if s == script and lr == "" and len(rows) == max(lengths)}
-        values, n = list(finals.values()), len(finals)
-        mean, slides = statistics.mean(values), SLIDES[script]
-        if n < 2:
-            spread, extremes, interval, verdict = f"{mean:.2%} (one seed)", "—", "—", "one seed: no spread yet"
-        else:
-            sd = statistics.stdev(values)
-            half = stats.t.ppf(0.975, n - 1) * sd * (1 + 1 / n) ** 0.5
-            spread, extremes = f"{mean:.2%} ± {sd:.2%}", f"{min(values):.2%}–{max(values):.2%}"
-            interval = f"{mean - half:.2%}–{mean + half:.2%}"
-            # the slides give one decimal: their run ended within 0.05 % of their number
-            beyond = "above" if slides - 0.0005 > max(values) else "below" if slides + 0.0005 < min(values) else ""
-            verdict = f"within the spread{f', but {beyond} all {n} seeds' if beyond else ''}" \
-                if abs(slides - mean) <= half + 0.0005 else \
-                f"outside the spread: the slides {abs(slides - mean) * 100:.2f} points " \
-                f"{'above' if slides > mean else 'below'} the mean ({abs(slides - mean) / sd:.0f} sd)"
-        seeds = ", ".join(str(seed) for seed in sorted(finals))
-        print(f"| `{script}` | {slides:.1%} | {spread} | {extremes} | {interval} | {n}: {seeds} ({max(lengths)}) "
-              f"| {verdict} |")
-    print("\nverdict: within the spread when the slides' number, ± 0.05 % for its rounding, meets the 95 % "
-          "prediction interval of one more run, mean ± t(0.975, n−1)·sd·√(1 + 1/n) over the n seeds.")
-    experiments = {key: rows for key, rows in runs.items() if key[2]}
-    if experiments:
-        print("\n| experiment: command | final accuracy | best on the test set (optimistic), at epoch "
-              "| final train cost | epoch where the slides' number was first reached |")
-        print("| --- | --- | --- | --- | --- |")
-    for (script, seed, lr), rows in sorted(experiments.items()):
-        reached = next((r["epoch"] for r in rows if float(r["test_accuracy"]) >= SLIDES[script]), None)
-        best = max(rows, key=lambda r: float(r["test_accuracy"]))
-        print(f"| `python {script} --epochs {len(rows)} --seed {seed} --lr {lr}` | "
-              f"{float(rows[-1]['test_accuracy']):.2%} | {float(best['test_accuracy']):.2%}, {best['epoch']} "
-              f"| {rows[-1]['train_cost']} | {reached or 'not reached'} |")
-
-
-def validation_table(path):
-    """Each run with --validation: test accuracy at the end, at the epoch chosen by
-    validation accuracy, and at the epoch chosen by the test set itself."""
-    held_out = re.search(r"validation_(\d+)", path)[1]
-    print(f"| `--validation {held_out}`: script, seed | final | at the epoch chosen by validation accuracy "
-          "| best on the test set (optimistic), at epoch |")
-    print("| --- | --- | --- | --- |")
-    for (script, seed, lr), rows in sorted(read_seeds(path).items()):
-        chosen = max(rows, key=lambda r: float(r["validation_accuracy"]))  # the first of equals, as the scripts
-        best = max(rows, key=lambda r: float(r["test_accuracy"]))
-        print(f"| `{script}{' --lr ' + lr if lr else ''}`, {seed} | {float(rows[-1]['test_accuracy']):.2%} "
-              f"| {float(chosen['test_accuracy']):.2%} (epoch {chosen['epoch']}, validation "
-              f"{float(chosen['validation_accuracy']):.2%}) | {float(best['test_accuracy']):.2%}, {best['epoch']} |")
-
-
-def table():
-    """The results table of docs/results.md, from results/summary.json and results/speed.json."""
-    with open(os.path.join(RESULTS, "summary.json")) as f:
-        summary = json.load(f)
-    speed_path = os.path.join(RESULTS, "speed.json")
-    speed = json.load(open(speed_path))["scripts"] if os.path.exists(speed_path) else {}
-    print("| script | slides | measured: final (best on the test set, optimistic; at epoch) | epochs, seed "
-          "| slides' number first reached "
-          "| s/epoch in this run | s/epoch: Theano / PyTorch (ratio) | peak memory |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for script in SCRIPTS:
-        if script not in summary:
-            continue
-        r = summary[script]
-        seed = r["run"]["command"].split("--seed ")[1].split()[0]
-        reached = f"epoch {r['first_epoch_at_slides']}" if r["first_epoch_at_slides"] else "not in this run"
-        s = speed.get(script)
-        versus = f"{s['theano_seconds_per_epoch']:.2f} / {s['torch_seconds_per_epoch']:.2f} ({s['ratio']:.2f}×)" if s else "—"
-        print(f"| `{script}` | {r['slides_accuracy']:.1%} | {r['final_accuracy']:.2%} ({r['best_accuracy']:.2%}, "
-              f"{r['best_epoch']}) | {r['epochs']}, {seed} | {reached} | {r['median_seconds_per_epoch']:.2f} "
-              f"| {versus} | {r['peak_memory_mib']} MiB |")
 
 
 def main():
@@ -260,15 +166,16 @@ def main():
         if script not in SCRIPTS:
             parser.error(f"{script} is not one of {', '.join(SCRIPTS)}")
     if args.table:
-        table()
-        print()
         seeds_file = args.seeds_file or os.path.join(RESULTS, "seeds.csv")
-        seeds_table(seeds_file)
-        folder = os.path.dirname(os.path.abspath(seeds_file))  # and the --validation runs beside it
-        for name in sorted(os.listdir(folder)):
+        folder = os.path.dirname(os.path.abspath(seeds_file))
+        if os.path.exists(os.path.join(folder, "summary.json")):
+            print(measured.talk_table(measured.read_json(folder, "summary.json")), end="\n\n")
+        runs = measured.read_runs(seeds_file)
+        print(measured.seeds_table(runs), measured.experiments_table(runs), sep="\n\n")
+        for name in sorted(os.listdir(folder)):  # and the --validation runs beside it
             if re.fullmatch(r"validation_\d+\.csv", name):
-                print()
-                validation_table(os.path.join(folder, name))
+                print("\n" + measured.validation_table(measured.read_runs(os.path.join(folder, name)),
+                                                       re.search(r"\d+", name)[0]))
         return
     os.makedirs(RESULTS, exist_ok=True)
     if args.seeds:

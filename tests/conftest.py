@@ -52,7 +52,8 @@ PROGRAMS = sorted([*glob.glob("[0-9]_*.py", root_dir=REPO), "load.py", "benchmar
                    *(f"demos/{name}" for name in glob.glob("[a-z]*.py", root_dir=os.path.join(REPO, "demos"))),
                    *(f"notebooks/{name}" for name in glob.glob("[a-z]*.py", root_dir=os.path.join(REPO, "notebooks"))),
                    *(f"benchmarks/{name}" for name in glob.glob("*_benchmark.py",
-                                                                root_dir=os.path.join(REPO, "benchmarks")))])
+                                                                root_dir=os.path.join(REPO, "benchmarks"))),
+                   "benchmarks/record.py", "docs/make.py"])
 
 # Runs programs one after the other in one Python process, each as `python PROGRAM FLAGS`
 # would (its own argv and import path, what it prints, its exit status; an error nothing

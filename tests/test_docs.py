@@ -42,7 +42,8 @@ def test_every_relative_link_and_picture_resolves(page):
 
 def commands(page):
     """(program, [--flags]) of each `uv run PROGRAM.py ...` or `python PROGRAM.py ...` in the
-    page's code blocks (a line may set variables first, or chain commands with &&)."""
+    page's code blocks (a line may set variables first, or chain commands with &&; a
+    program run by benchmarks/record.py counts as run)."""
     found = []
     for block in CODE_BLOCK.findall(read(page)):
         for line in block.replace("\\\n", " ").splitlines():
@@ -58,6 +59,9 @@ def commands(page):
                     words = words[1:]
                 else:
                     continue
+                if words[:1] == ["benchmarks/record.py"]:  # records what the program after its log prints
+                    found.append((words[0], []))
+                    words = words[2:]
                 if words and words[0].endswith(".py"):
                     found.append((words[0], [w.split("=")[0] for w in words[1:] if w.startswith("--")]))
     return found

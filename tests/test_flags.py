@@ -11,8 +11,9 @@ import pytest
 from conftest import REPO, run_each
 
 PROGRAMS = sorted(glob.glob("[0-9]_*.py", root_dir=REPO) + glob.glob("demos/[a-z]*.py", root_dir=REPO)
-                  + glob.glob("benchmarks/*.py", root_dir=REPO) + ["load.py", "notebooks/make.py"])
-HELPERS = {"benchmarks/cpu.py", "benchmarks/roofline.py"}  # modules, not programs (the demos' start with _)
+                  + glob.glob("benchmarks/*.py", root_dir=REPO) + ["load.py", "notebooks/make.py", "docs/make.py"])
+# modules, not programs (the demos' start with _)
+HELPERS = {"benchmarks/cpu.py", "benchmarks/roofline.py", "benchmarks/measured.py"}
 
 # One process reads every program's flags: each runs until it parses its command line.
 # A flag whose type reads numbers, or whose default is one, is of kind "whole" if its type

@@ -1,4 +1,4 @@
-"""benchmarks/roofline.py counts a training step's FLOPs; speed_benchmark.py fills docs/speed.md."""
+"""benchmarks/roofline.py counts a training step's FLOPs; docs/speed.md's table is made from results/speed*.json."""
 import json
 import os
 import sys
@@ -6,8 +6,8 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
+import measured  # noqa: E402
 import roofline  # noqa: E402
-import speed_benchmark  # noqa: E402
 
 
 def test_the_convnets_flops_are_its_multiply_adds_counted_by_hand():
@@ -27,26 +27,26 @@ def test_sgemm_rate_is_the_products_flops_over_its_time(monkeypatch):
     assert roofline.sgemm_gflops(size=64, repeats=3) == 2 * 64 ** 3 / 1e9
 
 
-def test_the_docs_tables_are_filled_between_their_markers(tmp_path, monkeypatch):
+def test_the_speed_table_is_made_from_every_speed_record(tmp_path):
     speed = {"scripts": {"5_convolutional_net.py": {
         "theano_seconds_per_epoch": 9.0, "torch_seconds_per_epoch": 12.0, "ratio": 0.75,
         "fast_ops_off_seconds_per_epoch": 14.0, "epochs_timed": 3, "rounds": 3, "ntrain": 12800, "ntest": 10000,
         "flops_per_step": 4498374144, "theano_gflops": 62.5, "torch_gflops": 46.9, "sgemm_gflops": 125.0,
         "sgemm_gflops_range": [120.0, 130.0], "load": [5.1, 7.0, 9.9], "openblas": "SkylakeX",
         "run": {"date": "2026-12-01 14:00", "machine": "2 cores, AMD EPYC"}}}}
-    # a run of --ntrain 12800 --openblas-kernels auto
+    # a run of --ntrain 12800 --openblas-kernels auto, beside a speed.json of no script
     (tmp_path / "speed_ntrain_12800_openblas_SkylakeX.json").write_text(json.dumps(speed))
+    (tmp_path / "speed.json").write_text(json.dumps({"scripts": {}}))
     page = tmp_path / "speed.md"
-    page.write_text("intro\n<!-- speed table: written by benchmarks/speed_benchmark.py -->\nSTALE ROW\n"
-                    "<!-- end of table -->\noutro\n")
-    monkeypatch.setattr(speed_benchmark, "RESULTS", str(tmp_path))
-    monkeypatch.setattr(speed_benchmark, "DOCS", str(page))
-    speed_benchmark.write_docs()
-    speed_benchmark.write_docs()  # again: the same page, the table not doubled
+    page.write_text("intro\n<!-- speed*.json table -->\nSTALE ROW\n<!-- -->\noutro\n")
+    assert measured.write(str(tmp_path), [str(page)]) == [str(page)]
+    assert measured.write(str(tmp_path), [str(page)]) == []  # again: nothing left to change
     text = page.read_text()
-    assert text.startswith("intro\n") and text.endswith("<!-- end of table -->\noutro\n") and "STALE ROW" not in text
+    assert text.startswith("intro\n<!-- speed*.json table -->\n") and text.endswith("\n<!-- -->\noutro\n")
+    assert "STALE ROW" not in text
     row = next(line for line in text.splitlines() if line.startswith("| `5_convolutional_net.py`"))
     assert "| 12800 | SkylakeX | 9.00 | 12.00 | 0.75× | 14.00 | 4.498 | 62.5 | 46.9 | 125.0 | 50% | 38% |" in row
     note = next(line for line in text.splitlines() if line.startswith("- `5_convolutional_net.py`"))
+    assert note.startswith("- `5_convolutional_net.py`: 2026-12-01 14:00, 2 cores, AMD EPYC:")
     assert "epochs of 12800 training images" in note
     assert "the machine was shared" in note  # a load of 5-10 on 2 cores
