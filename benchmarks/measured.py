@@ -85,14 +85,14 @@ def key(name):
 
 
 def when(runs):
-    """'on 2026-11-30 on 2 cores, AMD EPYC (load average 5.3–6.1)' of one or more run records."""
+    """'on 2026-11-30 on 2 cores, AMD EPYC, at a load average of 5.3–6.1' of one or more run records."""
     days = sorted({r["date"][:10] for r in runs if r.get("date")})
     day = (f"from {days[0]} to {days[-1]}" if len(days) > 1 else f"on {days[0]}") if days else "on a day not recorded"
     machines = ", ".join(sorted({r["machine"] for r in runs if r.get("machine")})) or "a machine not recorded"
     loads = [r[k] for r in runs for k in ("load_before", "load_after") if r.get(k) is not None]
-    load = "not recorded" if not loads else f"{min(loads):.1f}" + (
+    load = "not recorded" if not loads else "of " + f"{min(loads):.1f}" + (
         f"–{max(loads):.1f}" if round(max(loads), 1) != round(min(loads), 1) else "")
-    return f"{day} on {machines} (load average {load})"
+    return f"{day} on {machines}, at a load average {load}"
 
 
 def run_summary(rows, slides):
@@ -304,7 +304,7 @@ def seeds_view(results, name="seeds.csv"):
     runs = read_runs(os.path.join(results, name))
     records = read_json(results, name.replace(".csv", ".json"))["runs"]
     view = {"table": seeds_table(runs), "experiments_table": experiments_table(runs), "recorded": when(records),
-            "experiments": {}}
+            "experiments": {}, "experiments_recorded": when([r for r in records if r["lr"]])}
     for script in SCRIPTS:
         own = {seed: run_summary(r, SLIDES[script]) for (s, seed, lr), r in runs.items() if s == script and not lr}
         if not own:
@@ -460,9 +460,10 @@ def moons_view(results, name):
 
 
 def linear_regression_view(results):
-    """results/1_linear_regression.log: w after each run, by its epochs (epochs=100, ...)."""
-    return {flags_of(command_line): float(re.search(r"^w = ([\d.]+)", output, re.M)[1])
-            for command_line, run, output in read_log(results, "1_linear_regression.log")}
+    """results/1_linear_regression.log: w after each run, by its flags (default, epochs=10, ...)."""
+    runs = read_log(results, "1_linear_regression.log")
+    return {**{flags_of(command_line): float(re.search(r"^w = ([\d.]+)", output, re.M)[1])
+               for command_line, run, output in runs}, "recorded": when([run for _, run, _ in runs])}
 
 
 def quick_runs_view(results):

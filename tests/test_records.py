@@ -1,0 +1,186 @@
+"""Every measured number of the README and docs is its record's in results/ (docs/make.py
+writes them; a number changed in a record fails here, naming the page), and no record or
+page names a folder of one machine or tells the project's history."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+sys.path.insert(0, os.path.join(REPO, "benchmarks"))
+import measured  # noqa: E402
+
+
+def test_every_marked_number_is_its_records():
+    differences = measured.check()
+    assert not differences, "run `uv run docs/make.py`, or fix the record:\n" + "\n".join(differences)
+
+
+def test_every_page_marks_numbers_and_every_mark_names_a_record():
+    marked = {page for page in measured.PAGES
+              if measured.MARK.search(open(os.path.join(REPO, page)).read())}
+    assert {"README.md", "docs/results.md", "docs/speed.md", "docs/demos.md"} <= marked
+    for page in measured.PAGES:
+        for mark in measured.MARK.finditer(open(os.path.join(REPO, page)).read()):
+            assert mark["record"] in measured.VIEWS, f"{page}: no view of results/{mark['record']}"
+
+
+def replace(path, old, new):
+    with open(path) as f:
+        text = f.read()
+    assert text.count(old) == 1, f"{old!r} is not once in {path}"
+    with open(path, "w") as f:
+        f.write(text.replace(old, new))
+
+
+# One number changed in each record the pages read: (record, the number's text in it, the
+# changed text, a page that shows it).
+CHANGES = [
+    ("summary.json", '"final_accuracy": 0.9944', '"final_accuracy": 0.9947', "docs/results.md"),
+    ("trajectories.csv", "3_net.py,90,0.9535,", "3_net.py,90,0.9536,", "docs/results.md"),
+    ("seeds.csv", "3_net.py,3,,100,0.9573,", "3_net.py,3,,100,0.9583,", "README.md"),
+    ("seeds.json", '5_convolutional_net.py --epochs 100 --seed 3 --data-dir PATH",\n   "date": "2026-11-30"',
+     '5_convolutional_net.py --epochs 100 --seed 3 --data-dir PATH",\n   "date": "2026-12-02"', "docs/results.md"),
+    ("validation_10000.csv", "4_modern_net.py,1,,100,0.9881,", "4_modern_net.py,1,,100,0.9871,", "docs/results.md"),
+    ("validation_10000.json", '5_convolutional_net.py --epochs 30 --seed 1 --validation 10000 --data-dir PATH",\n   "date": '
+     '"2026-11-30"', '5_convolutional_net.py --epochs 30 --seed 1 --validation 10000 --data-dir PATH",\n   "date": '
+     '"2026-12-02"', "docs/results.md"),
+    ("takeaways.json", '"accuracy": 0.945,', '"accuracy": 0.946,', "docs/results.md"),
+    ("takeaways.log", "convnet: test accuracy 0.9325", "convnet: test accuracy 0.9335", "docs/results.md"),
+    ("knn.json", '"accuracy": 0.9717', '"accuracy": 0.9727', "docs/demos.md"),
+    ("load.json", '"cpu_seconds": 0.487', '"cpu_seconds": 0.497', "docs/data.md"),
+    ("speed.json", '"ratio": 0.71', '"ratio": 0.72', "docs/speed.md"),
+    ("speed_ntrain_12800.json", '"ratio": 0.59', '"ratio": 0.6', "docs/speed.md"),
+    ("speed_openblas_SkylakeX.json", '"sgemm_gflops": 434.4', '"sgemm_gflops": 443.4', "docs/theano.md"),
+    ("mistakes.log", "evaluation only: test accuracy 0.9752", "evaluation only: test accuracy 0.9753",
+     "docs/mistakes.md"),
+    ("moons_sgd_vs_rmsprop.log", "sgd loss 0.0961 accuracy 0.955;", "sgd loss 0.0971 accuracy 0.955;",
+     "docs/demos.md"),
+    ("moons_sigmoid_vs_rectifier.log", "sigmoid loss 0.2683 accuracy 0.875;", "sigmoid loss 0.2683 accuracy 0.885;",
+     "docs/demos.md"),
+    ("1_linear_regression.log", "w = 2.0462513", "w = 2.0562513", "README.md"),
+    ("quick_runs.log", "epoch   1  test accuracy 0.7322", "epoch   1  test accuracy 0.7422", "README.md"),
+    ("2_logistic_regression.log", "epoch   1  test accuracy 0.8848", "epoch   1  test accuracy 0.8849", "README.md"),
+]
+
+
+@pytest.fixture(scope="module")
+def read_records():
+    """The files of results/ the pages' marks read."""
+    opened = set()
+    real_open = open
+
+    def noting(path, *args, **kwargs):
+        if os.path.dirname(os.path.abspath(str(path))) == measured.RESULTS:
+            opened.add(os.path.basename(path))
+        return real_open(path, *args, **kwargs)
+
+    measured.open = noting  # the module's own open: the views' reads, nothing else
+    try:
+        measured.check()
+    finally:
+        del measured.open
+    return opened
+
+
+def test_a_number_is_changed_in_each_record_the_pages_read(read_records):
+    assert read_records == {change[0] for change in CHANGES}
+
+
+@pytest.mark.parametrize("name, old, new, page", CHANGES, ids=[change[0] for change in CHANGES])
+def test_a_number_changed_in_a_record_fails_the_check_naming_the_page(name, old, new, page, tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(measured.RESULTS, results)
+    assert not measured.check(str(results))
+    replace(results / name, old, new)
+    differences = measured.check(str(results))
+    assert any(line.startswith(f"{page}: ") for line in differences), differences
+
+
+def test_make_writes_the_records_number_into_a_page_that_differs(tmp_path):
+    page = tmp_path / "data.md"
+    with open(os.path.join(REPO, "docs", "data.md")) as f:
+        text = f.read()
+    mark = re.search(r"(<!-- load.json load/cpu_seconds [^>]*-->)([^<]*)(<!-- -->)", text)
+    page.write_text(text.replace(mark[0], f"{mark[1]}9.99{mark[3]}"))
+    assert measured.check(pages=[str(page)]) == [
+        f"{page}: load.json load/cpu_seconds: the page says '9.99', the record gives '{mark[2]}'"]
+    assert measured.write(pages=[str(page)]) == [str(page)]
+    assert page.read_text() == text
+
+
+def test_make_check_finds_every_page_as_its_records_say():
+    result = subprocess.run([sys.executable, "docs/make.py", "--check"], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout == "every marked number is its record's\n", result.stdout
+
+
+def test_a_mark_fills_its_value_formats_and_a_block_on_lines_of_its_own():
+    views = {"x.json": {"a": {"b": 0.92456}, "table": "| a |\n| --- |"}}
+    text = ("<!-- x.json a/b {:.2 %} -->?<!-- --> and <!-- x.json a/b {:.1%} --><!-- -->\n"
+            "<!-- x.json table -->\nold\n<!-- -->")
+    filled = measured.MARK.sub(lambda m: m[0].replace(f"-->{m['text']}<!-- -->",
+                                                      f"-->{measured.rendered(views, m, None)}<!-- -->"), text)
+    assert filled == ("<!-- x.json a/b {:.2 %} -->92.46 %<!-- --> and <!-- x.json a/b {:.1%} -->92.5%<!-- -->\n"
+                      "<!-- x.json table -->\n| a |\n| --- |\n<!-- -->")
+
+
+# folders of one machine: this one's, and those any machine's user or project lives in
+FOLDERS = re.compile("|".join([re.escape(REPO), re.escape(os.path.expanduser("~")) + "/",
+                               r"(?<![\w.~])/(?:home|Users|root|work|mnt|srv|tmp)/"]))
+
+
+def text_files(*folders):
+    for folder in folders:
+        for root, _, names in os.walk(os.path.join(REPO, folder)):
+            for name in names:
+                if name.endswith((".md", ".json", ".csv", ".log", ".txt", ".ipynb", ".py")):
+                    yield os.path.relpath(os.path.join(root, name), REPO)
+
+
+def test_no_record_or_page_names_a_folder_of_one_machine():
+    found = []
+    for path in ["README.md", *text_files("results", "docs", "notebooks")]:
+        with open(os.path.join(REPO, path)) as f:
+            found += [f"{path}: {match[0]}" for match in FOLDERS.finditer(f.read())]
+    assert not found, "write such a folder as PATH: " + "; ".join(found)
+
+
+# the project's history belongs in git: the pages say what is
+HISTORY = re.compile(r"\bissue \d+|\bcommits?\b|\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,40}\b|\bused to\b"
+                     r"|\bof then\b|\bthat morning\b|\bthe helper\b", re.I)
+
+
+def test_the_pages_tell_what_is_not_their_history():
+    found = []
+    for page in measured.PAGES:
+        with open(os.path.join(REPO, page)) as f:
+            text = f.read()
+        if page == "docs/speed.md":  # its start-up section is the start-up benchmark's, rewritten with it
+            text = re.sub(r"^## Start-up\n.*?(?=^## )", "", text, flags=re.S | re.M)
+        found += [f"{page}: {match[0]!r}" for match in HISTORY.finditer(text)]
+    assert not found, "; ".join(found)
+
+
+# Numbers with a unit on the pages that are not measured here: the slides', chance, and
+# sizes and limits that follow from the shapes and the code.
+NOT_MEASURED = {"92.5 %", "98.4 %", "99.0 %", "99.5 %", "~95 %", "~95%", "10 %", "0.05 %", "95 %", "98.0 %", "50 %",
+                "100 %", "11 MB", "10 MB", "32 MB", "3.3 MB", "209 MiB", "2.4 GB", "1.07 GiB"}
+WITH_A_UNIT = re.compile(r"(?<![\w.-])~?\d[\d,]*(?:\.\d+)?(?: ?(?:%|MiB|GiB|MB|GB|GFLOP/s)"
+                         r"| (?:s|ms|minutes?|seconds?|hours?)\b|×(?! ?\d))")
+
+
+def test_every_measured_number_on_a_page_is_marked():
+    found = []
+    for page in measured.PAGES:
+        with open(os.path.join(REPO, page)) as f:
+            text = measured.MARK.sub("", f.read())
+        if page == "docs/speed.md":  # its start-up section is the start-up benchmark's, rewritten with it
+            text = re.sub(r"^## Start-up\n.*?(?=^## )", "", text, flags=re.S | re.M)
+        for code in (r"^```.*?^```", r"`[^`\n]*`", r"^    [^\n]*", r"<!--.*?-->"):  # commands, their output
+            text = re.sub(code, "", text, flags=re.S | re.M)
+        found += [f"{page}: {number}" for number in WITH_A_UNIT.findall(text) if number not in NOT_MEASURED]
+    assert not found, "mark each from its record (benchmarks/measured.py): " + "; ".join(found)
