@@ -5,7 +5,7 @@ is compiled: a typo must not cost a finished training run.
 
 In a notebook (a Jupyter kernel, VS Code's interactive window) there is no command line:
 the kernel's own arguments are ignored, and a script's settings are the `flags` given in
-its code, e.g. harness.Run(..., flags="--epochs 1 --ntrain 5000"). A flag it refuses
+its code, e.g. harness.Run(..., flags="--epochs 1 --ntrain 10000"). A flag it refuses
 there stops the cell with one paragraph, as a data error does, and the kernel lives on.
 """
 import argparse
@@ -142,7 +142,8 @@ def parse_args(doc, flags="", **defaults):
                             help="examples per gradient step (default: %(default)s)")
     if defaults.pop("data", False):
         parser.add_argument("--ntrain", type=bounds.whole(1),
-                            help="use the first N training images, e.g. 5000 for a quick run (default: all)")
+                            help="use the first N training images, e.g. 10000 with --epochs 1 --batch-size 16 for "
+                                 "a quick run (docs/quick-runs.md) (default: all)")
         parser.add_argument("--ntest", type=bounds.whole(1),
                             help="test on the first N test images (default: all)")
         parser.add_argument("--dataset", choices=["mnist", "fashion"], default="mnist",

@@ -28,9 +28,8 @@ SCRIPTS = ["0_multiply.py", "1_linear_regression.py", "2_logistic_regression.py"
 SETTINGS_LINE = r"(harness\.(?:Run|parse_args)\(.*)\)$"
 KERNEL = {"name": "theano-tutorials", "display_name": "Theano Tutorials (Python 3.11)", "language": "python"}
 
-# The executed copies' settings where the talk's 100 epochs take long (measured alone on
-# 2 cores: logistic regression 0.1 s an epoch, the sigmoid net 1.4 s, the modern net 5 s,
-# the convnet 70 s).
+# The executed copies' settings where the talk's 100 epochs take long (seconds per epoch:
+# results/summary.json).
 SHORT = {"3_net.py": "--epochs 10", "4_modern_net.py": "--epochs 5", "5_convolutional_net.py": "--epochs 2"}
 
 
