@@ -548,12 +548,16 @@ def made(page, results=RESULTS, views=None):
 
 
 def check(results=RESULTS, pages=PAGES):
-    """One line for each mark of the pages whose text is not what its record gives."""
+    """One line for each mark of the pages whose text is not what its record gives (of a
+    table, its rows that differ)."""
     views, lines = {}, []
     for page in pages:
         for mark, was, should in made(page, results, views)[1]:
-            lines.append(f"{page}: {mark['record']} {mark['field']}: the page says {was.strip()!r}, the record gives "
-                         f"{should.strip()!r}")
+            page_lines, record_lines = was.strip().splitlines(), should.strip().splitlines()
+            page_says = "; ".join(repr(line) for line in page_lines if line not in record_lines) or repr(was)
+            record_gives = "; ".join(repr(line) for line in record_lines if line not in page_lines) or repr(should)
+            lines.append(f"{page}: {mark['record']} {mark['field']}: the page says {page_says}, the record gives "
+                         f"{record_gives}")
     return lines
 
 

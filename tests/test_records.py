@@ -184,3 +184,13 @@ def test_every_measured_number_on_a_page_is_marked():
             text = re.sub(code, "", text, flags=re.S | re.M)
         found += [f"{page}: {number}" for number in WITH_A_UNIT.findall(text) if number not in NOT_MEASURED]
     assert not found, "mark each from its record (benchmarks/measured.py): " + "; ".join(found)
+
+
+def test_a_table_that_differs_is_named_by_its_rows_that_differ(tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(measured.RESULTS, results)
+    replace(results / "knn.json", '"seconds": 23.5', '"seconds": 25.5')
+    assert measured.check(str(results), ["docs/demos.md"]) == [
+        "docs/demos.md: knn.json table: the page says '| 1 | ~95 % | 96.91 % | 96.91 % | 23.5 / 30.2 (0.78×) "
+        "| 854 / 379 MiB |', the record gives '| 1 | ~95 % | 96.91 % | 96.91 % | 25.5 / 30.2 (0.78×) "
+        "| 854 / 379 MiB |'"]
