@@ -37,14 +37,14 @@ class Formatter(string.Formatter):
         return super().format_field(value, spec)
 
 
-class FirstEpochAt(dict):
-    """first_epoch_at/0.98: the first epoch whose test accuracy reaches 0.98 (None if none does)."""
-    def __init__(self, rows):
+class ByLevel(dict):
+    """A field that takes a number: first_epoch_at/0.98 is compute(0.98)."""
+    def __init__(self, compute):
         super().__init__()
-        self.rows = rows
+        self.compute = compute
 
     def __missing__(self, level):
-        return next((r["epoch"] for r in self.rows if r["test_accuracy"] >= float(level)), None)
+        return self.compute(float(level))
 
 
 # --- reading the records
@@ -79,7 +79,7 @@ def read_log(results, name):
         return record.runs(f.read())
 
 
-def key(name):
+def field_name(name):
     """A name as a mark's field can hold it: 'modern net, short' is modern_net_short."""
     return re.sub(r"\W+", "_", name)
 
@@ -90,8 +90,8 @@ def when(runs):
     day = (f"from {days[0]} to {days[-1]}" if len(days) > 1 else f"on {days[0]}") if days else "on a day not recorded"
     machines = ", ".join(sorted({r["machine"] for r in runs if r.get("machine")})) or "a machine not recorded"
     loads = [r[k] for r in runs for k in ("load_before", "load_after") if r.get(k) is not None]
-    load = "not recorded" if not loads else "of " + f"{min(loads):.1f}" + (
-        f"–{max(loads):.1f}" if round(max(loads), 1) != round(min(loads), 1) else "")
+    low, high = (f"{min(loads):.1f}", f"{max(loads):.1f}") if loads else (None, None)
+    load = f"of {low}" + (f"–{high}" if high != low else "") if loads else "not recorded"
     return f"{day} on {machines}, at a load average {load}"
 
 
@@ -101,7 +101,9 @@ def run_summary(rows, slides):
     best = max(rows, key=lambda r: r["test_accuracy"])  # the first of equals
     return {"final": accuracies[-1], "best": best["test_accuracy"], "best_epoch": best["epoch"], "epochs": len(rows),
             "final_cost": rows[-1]["train_cost"], "minutes": sum(r["seconds"] for r in rows) / 60,
-            "at_slides": sum(a >= slides for a in accuracies), "first_epoch_at": FirstEpochAt(rows),
+            "at_slides": sum(a >= slides for a in accuracies),
+            "first_epoch_at": ByLevel(lambda level: next((r["epoch"] for r in rows if r["test_accuracy"] >= level),
+                                                          None)),
             "epoch": {str(r["epoch"]): r for r in rows},
             "last_10_mean": statistics.mean(accuracies[-10:]),
             "from_30": {"min": min(accuracies[29:], default=None), "max": max(accuracies[29:], default=None)}}
@@ -298,15 +300,18 @@ def talk_view(results):
     return view
 
 
-def seeds_view(results, name="seeds.csv"):
-    """results/seeds.csv (records in seeds.json): each script's runs over seeds at its own
-    learning rate, each run at another (experiments/SCRIPT/lr=LR/SEED), the tables."""
-    runs = read_runs(os.path.join(results, name))
-    records = read_json(results, name.replace(".csv", ".json"))["runs"]
+def seeds_view(results):
+    """results/seeds.csv (records in seeds.json): each script's longest runs over seeds at its
+    own learning rate, each run at another (experiments/SCRIPT/lr=LR/SEED; the spread of
+    their final accuracy from a learning rate on: experiments/SCRIPT/lr_from/0.2), the tables."""
+    runs = read_runs(os.path.join(results, "seeds.csv"))
+    records = read_json(results, "seeds.json")["runs"]
     view = {"table": seeds_table(runs), "experiments_table": experiments_table(runs), "recorded": when(records),
             "experiments": {}, "experiments_recorded": when([r for r in records if r["lr"]])}
     for script in SCRIPTS:
-        own = {seed: run_summary(r, SLIDES[script]) for (s, seed, lr), r in runs.items() if s == script and not lr}
+        lengths = [len(r) for (s, _, lr), r in runs.items() if s == script and not lr]
+        own = {seed: run_summary(r, SLIDES[script]) for (s, seed, lr), r in runs.items()
+               if s == script and not lr and len(r) == max(lengths)}
         if not own:
             continue
         finals = spread([r["final"] for r in own.values()])
@@ -321,26 +326,26 @@ def seeds_view(results, name="seeds.csv"):
                         "points_short_of_slides": {"min": 100 * (SLIDES[script] - finals["max"]),
                                                    "max": 100 * (SLIDES[script] - finals["min"])},
                         "readme": f"{finals['mean']:.2%} ± {100 * finals['sd']:.2f} ({finals['n']} seeds)".replace(
-                            "%", " %"),
-                        "recorded": when([r for r in records if r["script"] == script and not r["lr"]])}
+                            "%", " %")}
         others = {(lr, seed): run_summary(r, SLIDES[script]) for (s, seed, lr), r in runs.items() if s == script and lr}
         if others:
-            view["experiments"][script] = {f"lr={lr}": {str(seed): r for (l, seed), r in others.items() if l == lr}
-                                           for lr, _ in others}
-            finals = [r["final"] for (lr, _), r in others.items() if float(lr) > 0.1]
-            view["experiments"][script]["larger_lr"] = {"min": min(finals), "max": max(finals)}
+            view["experiments"][script] = {
+                **{f"lr={lr}": {str(seed): r for (l, seed), r in others.items() if l == lr} for lr, _ in others},
+                "lr_from": ByLevel(lambda level, others=others: spread(
+                    [r["final"] for (lr, _), r in others.items() if float(lr) >= level]))}
     return view
 
 
-def validation_view(results, name="validation_10000.csv"):
-    """results/validation_N.csv (records in validation_N.json): per script, the test accuracy at
-    the end, at the epoch chosen by validation accuracy, and at the best epoch on the test set."""
-    runs = read_runs(os.path.join(results, name))
-    records = read_json(results, name.replace(".csv", ".json"))["runs"]
-    view = {"table": validation_table(runs, re.search(r"\d+", name)[0]), "recorded": when(records)}
+def validation_view(results):
+    """results/validation_10000.csv (records in validation_10000.json): per script, the test
+    accuracy at the end and at the epoch chosen by validation accuracy, and that epoch's
+    validation accuracy above its test accuracy (in points)."""
+    runs = read_runs(os.path.join(results, "validation_10000.csv"))
+    records = read_json(results, "validation_10000.json")["runs"]
+    view = {"table": validation_table(runs, 10000), "recorded": when(records)}
     for (script, seed, lr), r in runs.items():
         chosen = max(r, key=lambda row: row["validation_accuracy"])
-        view[script] = {**run_summary(r, SLIDES[script]), "chosen": chosen,
+        view[script] = {**run_summary(r, SLIDES[script]),
                         "chosen_below_final": 100 * (r[-1]["test_accuracy"] - chosen["test_accuracy"]),
                         "validation_above_test": 100 * (chosen["validation_accuracy"] - chosen["test_accuracy"])}
     return view
@@ -349,7 +354,7 @@ def validation_view(results, name="validation_10000.csv"):
 def takeaways_view(results):
     """results/takeaways.json: each variant, the table, and how long the whole benchmark took."""
     variants = read_json(results, "takeaways.json")["variants"]
-    return {**{key(name): v for name, v in variants.items()}, "table": takeaways_table(variants),
+    return {**{field_name(name): v for name, v in variants.items()}, "table": takeaways_table(variants),
             "margin": 100 * margin(variants["modern net"]["accuracy"], variants["modern net"]["settings"]["ntest"]),
             "minutes": sum(v["seconds"] for v in variants.values()) / 60,
             "recorded": when([v["run"] for v in variants.values()])}
@@ -365,13 +370,14 @@ def takeaways_log_view(results):
         for name, cost in re.findall(r"^  (.+?): epoch +\d+  train cost ([\d.]+)$", output, re.M):
             costs.setdefault(name, []).append(float(cost))
         view[f"conv_epochs={conv_epochs}"] = {
-            key(name): {"accuracy": float(accuracy),
+            field_name(name): {"accuracy": float(accuracy),
                         "epochs_at_chance": sum(cost > CHANCE_COST for cost in costs.get(name, []))}
             for name, accuracy in re.findall(r"^(.+?): test accuracy ([\d.]+) in", output, re.M)}
     return view
 
 
 def knn_view(results):
+    """results/knn.json: each k's runs (k/1/theano/accuracy), and the table beside scikit-learn."""
     knn = read_json(results, "knn.json")
     rows = ["| k | slides | Theano | scikit-learn | search seconds: Theano / scikit-learn | peak memory |",
             "| --- | --- | --- | --- | --- | --- |"]
@@ -383,11 +389,11 @@ def knn_view(results):
                     f"{s['seconds']:.1f} ({r['ratio_seconds_theano_to_sklearn']:.2f}×) | {t['peak_memory_mib']} / "
                     f"{s['peak_memory_mib']} MiB |".replace("%", " %"))
     return {**knn, "table": "\n".join(rows), "recorded": when([knn["run"]]),
-            "k": {str(r["k"]): {**r, "mistakes": round((1 - r["theano"]["accuracy"]) * knn["test_images"])}
-                  for r in knn["runs"]}}
+            "k": {str(r["k"]): r for r in knn["runs"]}}
 
 
 def load_view(results):
+    """results/load.json as it is, and when it was recorded."""
     report = read_json(results, "load.json")
     return {**report, "recorded": when([report["run"]])}
 
@@ -406,6 +412,7 @@ def speed_view(results, name):
 
 
 def speed_table_view(results):
+    """results/speed*.json: the per-epoch table of every speed record."""
     names = ["speed.json", *sorted(os.path.basename(p) for p in glob.glob(os.path.join(results, "speed_*.json")))]
     return {"table": per_epoch_table([read_json(results, name) for name in names])}
 
