@@ -2,7 +2,7 @@
 
 Theano's own ops stay in the scripts' graphs; when a function is compiled (mode FAST_RUN,
 the default), local optimizers registered here replace them by these ops, which compute
-bit for bit the same results:
+bit for bit the same results and keep the replaced node's stack trace:
 - fast_mrg_uniform: dropout's random numbers (MRG_RandomStreams) on all cores. Each of
   the generator's streams is an independent MRG31k3p generator with its own state row;
   Theano's C code steps them one number at a time, these run whole blocks of streams
@@ -12,7 +12,8 @@ bit for bit the same results:
 - fast_masked_max_pool_grad: that gradient times the rectifier's before it (Theano's
   mul(EQ(a, b), g)), in the same pass.
 
-Each is on by default and off with a Theano flag, for A/B runs:
+Each is on by default and off with a Theano flag, for A/B runs, in every mode a function
+is compiled in (Theano's own optimizer names reach only its default mode):
     THEANO_FLAGS=optimizer_excluding=fast_mrg_uniform      one of them (names above)
     THEANO_FLAGS=optimizer_excluding=fast_ops              all of them
 """
@@ -20,11 +21,30 @@ import numpy as np
 import theano
 from theano import gof, scalar, tensor
 from theano.gof.op import OpenMPOp
+from theano.gof.opt import copy_stack_trace
 from theano.sandbox.rng_mrg import mrg_uniform
 from theano.tensor.opt import register_specialize
 from theano.tensor.signal.pool import MaxPoolGrad, Pool
 
 TAG = "fast_ops"
+# Theano applies THEANO_FLAGS's optimizer_excluding to its default mode only (a function
+# compiled with mode='FAST_RUN' or a Mode object ignores it); the rewrites it names, or
+# TAG, are not registered at all, so that no mode has them. The flag cannot change later.
+EXCLUDED = set(theano.config.optimizer_excluding.split(":"))
+
+
+def register(rewrite, name, register_in):
+    """Registers a rewrite in a Theano optimizer database (register_specialize and the
+    like) under its name and TAG, unless THEANO_FLAGS's optimizer_excluding names either."""
+    if not {name, TAG} & EXCLUDED:
+        # 'cxx_only': these ops have C code only; Theano skips the rewrite without a compiler
+        register_in(rewrite, TAG, "cxx_only", name=name)
+
+
+def with_stack_trace(node, new_outputs):
+    """new_outputs, in place of node's, with its stack trace (where the script built it)."""
+    copy_stack_trace(node.outputs, new_outputs)
+    return new_outputs
 
 
 # --- dropout's random numbers -------------------------------------------------------------
@@ -142,7 +162,7 @@ class ParallelMRGUniform(mrg_uniform):
 def fast_mrg_uniform(node):
     op = node.op
     if type(op) is mrg_uniform and op.output_type.dtype in ("float32", "float64"):
-        return ParallelMRGUniform(op.output_type, op.inplace).make_node(*node.inputs).outputs
+        return with_stack_trace(node, ParallelMRGUniform(op.output_type, op.inplace).make_node(*node.inputs).outputs)
     return False
 
 
@@ -416,7 +436,8 @@ def fast_masked_max_pool_grad(node):
             x = pooled.owner.inputs[0]
             if a.type == b.type == x.type == node.outputs[0].type:
                 op = pooled.owner.op
-                return [MaskedMaxPoolGradient(op.ws, op.ignore_border)(*pooled.owner.inputs, a, b)]
+                masked = MaskedMaxPoolGradient(op.ws, op.ignore_border)(*pooled.owner.inputs, a, b)
+                return with_stack_trace(node, [masked])
     return False
 
 
@@ -443,7 +464,7 @@ def _rewrite_pooling(theano_op, fast_op, arrays):
         if type(node.op) is theano_op:
             ws = _non_overlapping_windows(node, arrays)
             if ws:
-                return [fast_op(ws, node.op.ignore_border)(*node.inputs[:arrays])]
+                return with_stack_trace(node, [fast_op(ws, node.op.ignore_border)(*node.inputs[:arrays])])
         return False
     return rewrite
 
@@ -455,5 +476,4 @@ REWRITES = {
     "fast_masked_max_pool_grad": fast_masked_max_pool_grad,
 }
 for _name, _rewrite in REWRITES.items():
-    # 'cxx_only': these ops have C code only; Theano skips the rewrite without a compiler
-    register_specialize(_rewrite, TAG, "cxx_only", name=_name)
+    register(_rewrite, _name, register_specialize)
