@@ -185,6 +185,43 @@ def test_the_fast_ops_keep_the_stack_trace_of_the_line_that_built_the_graph(thea
     assert_traced(fast, {"ParallelMRGUniform", "MaxPool", "MaxPoolGradient", "MaskedMaxPoolGradient"}, __file__)
 
 
+def test_the_pooling_ops_are_theanos_pooling_ops(theano):
+    """Theano's own tests, and its other rewrites, look for Pool and MaxPoolGrad nodes;
+    the masked gradient computes more than MaxPoolGrad, so it is none."""
+    from theano.tensor.signal.pool import MaxPoolGrad, Pool
+    from harness.fast_ops import MaskedMaxPoolGradient, MaxPool, MaxPoolGradient
+    assert issubclass(MaxPool, Pool) and issubclass(MaxPoolGradient, MaxPoolGrad)
+    assert not issubclass(MaskedMaxPoolGradient, MaxPoolGrad)
+
+
+# images with no rows or no columns, an empty batch, images smaller than a window
+EMPTY_SHAPES = [(2, 3, 0, 4), (2, 3, 4, 0), (2, 3, 0, 0), (0, 3, 4, 4), (2, 3, 1, 1)]
+
+
+@pytest.mark.parametrize("ignore_border", [False, True])
+def test_empty_images_pool_to_empty_results(theano, ignore_border):
+    """The pooled shape is Theano's Pool.out_shape, and with ignore_border Theano's C
+    code returns the same; without it, images with no rows or no columns are where
+    Theano's C code returns one row or column read from outside the images (its C
+    division rounds (0 - 1) / 2 up to 0), and its Python code refuses them."""
+    from theano import tensor as T
+    from theano.tensor.signal.pool import Pool, pool_2d
+    x, gradient = T.ftensor4(), T.ftensor4()
+    pooled, rectified = pool_2d(x, (2, 2), ignore_border=ignore_border), pool_2d(T.maximum(x, 0.), (2, 2),
+                                                                                  ignore_border=ignore_border)
+    outputs = [pooled, theano.grad(None, x, known_grads={pooled: gradient}),
+               theano.grad(None, x, known_grads={rectified: gradient})]
+    fast, own = (theano.function([x, gradient], outputs, mode=mode) for mode in modes(theano))
+    assert {"MaxPool", "MaxPoolGradient", "MaskedMaxPoolGradient"} <= op_names(fast)
+    for shape in EMPTY_SHAPES:
+        images = np.ones(shape, np.float32)
+        upstream = np.ones(Pool.out_shape(shape, (2, 2), ignore_border), np.float32)
+        results = fast(images, upstream)
+        assert [r.shape for r in results] == [upstream.shape, shape, shape], shape
+        if ignore_border or 0 not in shape[2:]:
+            assert all(same_bits(mine, theirs) for mine, theirs in zip(results, own(images, upstream))), shape
+
+
 OFF_SWITCH = """
 import harness, theano
 from theano import tensor as T
