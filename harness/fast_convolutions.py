@@ -21,7 +21,7 @@ from theano import gof
 from theano.tensor.nnet.corr import CorrMM, CorrMM_gradInputs, CorrMM_gradWeights
 from theano.tensor.opt import register_specialize_device
 
-from harness.fast_ops import TAG
+from harness.fast_ops import register, with_stack_trace
 
 FAST_CORR_C = r"""
 // Theano's corrMM (corr_gemm.c), with its signature, for stride 1, no dilation, one group
@@ -241,8 +241,9 @@ def fast_convolutions(node):
         return False
     new_op = fast(op.border_mode, op.subsample, op.filter_dilation, op.num_groups, op.unshared, openmp=op.openmp)
     # the same inputs and output types: Theano's make_node has checked them already
-    return gof.Apply(new_op, list(node.inputs), [output.type() for output in node.outputs]).outputs
+    new_node = gof.Apply(new_op, list(node.inputs), [output.type() for output in node.outputs])
+    return with_stack_trace(node, new_node.outputs)
 
 
 # CorrMM appears in 'specialize_device', where Theano turns abstract convolutions into it
-register_specialize_device(fast_convolutions, TAG, "cxx_only", name="fast_convolutions")
+register(fast_convolutions, "fast_convolutions", register_specialize_device)

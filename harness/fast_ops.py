@@ -2,7 +2,8 @@
 
 Theano's own ops stay in the scripts' graphs; when a function is compiled (mode FAST_RUN,
 the default), local optimizers registered here replace them by these ops, which compute
-bit for bit the same results:
+bit for bit the same results, keep the replaced node's stack trace, and are instances of
+the Theano op they stand in for (but the masked gradient, which computes more):
 - fast_mrg_uniform: dropout's random numbers (MRG_RandomStreams) on all cores. Each of
   the generator's streams is an independent MRG31k3p generator with its own state row;
   Theano's C code steps them one number at a time, these run whole blocks of streams
@@ -12,7 +13,8 @@ bit for bit the same results:
 - fast_masked_max_pool_grad: that gradient times the rectifier's before it (Theano's
   mul(EQ(a, b), g)), in the same pass.
 
-Each is on by default and off with a Theano flag, for A/B runs:
+Each is on by default and off with a Theano flag, for A/B runs, in every mode a function
+is compiled in (Theano's own optimizer names reach only its default mode):
     THEANO_FLAGS=optimizer_excluding=fast_mrg_uniform      one of them (names above)
     THEANO_FLAGS=optimizer_excluding=fast_ops              all of them
 """
@@ -20,11 +22,30 @@ import numpy as np
 import theano
 from theano import gof, scalar, tensor
 from theano.gof.op import OpenMPOp
+from theano.gof.opt import copy_stack_trace
 from theano.sandbox.rng_mrg import mrg_uniform
 from theano.tensor.opt import register_specialize
 from theano.tensor.signal.pool import MaxPoolGrad, Pool
 
 TAG = "fast_ops"
+# Theano applies THEANO_FLAGS's optimizer_excluding to its default mode only (a function
+# compiled with mode='FAST_RUN' or a Mode object ignores it); the rewrites it names, or
+# TAG, are not registered at all, so that no mode has them. The flag cannot change later.
+EXCLUDED = set(theano.config.optimizer_excluding.split(":"))
+
+
+def register(rewrite, name, register_in):
+    """Registers a rewrite in a Theano optimizer database (register_specialize and the
+    like) under its name and TAG, unless THEANO_FLAGS's optimizer_excluding names either."""
+    if not {name, TAG} & EXCLUDED:
+        # 'cxx_only': Theano skips the rewrite without a compiler (their C code is the point)
+        register_in(rewrite, TAG, "cxx_only", name=name)
+
+
+def with_stack_trace(node, new_outputs):
+    """new_outputs, in place of node's, with its stack trace (where the script built it)."""
+    copy_stack_trace(node.outputs, new_outputs)
+    return new_outputs
 
 
 # --- dropout's random numbers -------------------------------------------------------------
@@ -142,7 +163,7 @@ class ParallelMRGUniform(mrg_uniform):
 def fast_mrg_uniform(node):
     op = node.op
     if type(op) is mrg_uniform and op.output_type.dtype in ("float32", "float64"):
-        return ParallelMRGUniform(op.output_type, op.inplace).make_node(*node.inputs).outputs
+        return with_stack_trace(node, ParallelMRGUniform(op.output_type, op.inplace).make_node(*node.inputs).outputs)
     return False
 
 
@@ -154,16 +175,14 @@ POOL_SHAPES = """
     const int WH = %(wh)d, WW = %(ww)d;
     int nd = PyArray_NDIM(%(x)s);
     npy_intp h = PyArray_DIMS(%(x)s)[nd - 2], w = PyArray_DIMS(%(x)s)[nd - 1];
-    if (h == 0 || w == 0) {
-        PyErr_SetString(PyExc_ValueError, "max-pooling needs images of at least one pixel");
-        %(fail)s
-    }
     npy_intp oh = %(ignore_border)d ? h / WH : (h + WH - 1) / WH;
     npy_intp ow = %(ignore_border)d ? w / WW : (w + WW - 1) / WW;
-    npy_intp planes = PyArray_SIZE(%(x)s) / (h * w);
+    npy_intp planes = 1;
     npy_intp pooled_dims[NPY_MAXDIMS];
-    for (int d = 0; d < nd - 2; d++)
+    for (int d = 0; d < nd - 2; d++) {
+        planes *= PyArray_DIMS(%(x)s)[d];
         pooled_dims[d] = PyArray_DIMS(%(x)s)[d];
+    }
     pooled_dims[nd - 2] = oh;
     pooled_dims[nd - 1] = ow;
 """
@@ -190,34 +209,49 @@ def _contiguous(names, fail):
     }}""" for c, name in names)
 
 
-class _WindowsOp(OpenMPOp):
-    """An op on windows ws (rows, columns) that do not overlap, on all cores with openmp."""
+def _non_overlapping_windows(node, first_parameter):
+    """The window (rows, columns) of a 2D max-pooling node if its windows do not overlap
+    and it pads nothing; None otherwise."""
+    op = node.op
+    if op.mode != "max" or op.ndim != 2 or node.inputs[0].dtype not in ("float32", "float64"):
+        return None
+    parameters = node.inputs[first_parameter:first_parameter + 3]  # ws, stride, pad
+    if not all(isinstance(p, theano.Constant) for p in parameters):
+        return None
+    ws, stride, pad = (tuple(int(v) for v in np.asarray(p.data)) for p in parameters)
+    if ws != stride or any(pad) or min(ws) < 1:
+        return None
+    return ws
 
-    __props__ = ("ws", "ignore_border")
+
+def _check_windows(node, first_parameter):
+    """node, if its window parameters are its op's windows ws; a ValueError otherwise."""
+    if _non_overlapping_windows(node, first_parameter) != node.op.ws:
+        raise ValueError(f"{type(node.op).__name__} pools in windows {node.op.ws} (stride the same, no padding) "
+                         "only, in float32 or float64")
+    return node
+
+
+class MaxPool(Pool):
+    """Theano's Pool(mode='max', ndim=2) (the same inputs, output, shape, gradient and
+    Python code) with C code for its windows ws, which do not overlap (stride == ws, no
+    padding): the same output, bit for bit (the first of equal maxima, as Theano's
+    `a > max` keeps)."""
+
+    __props__ = Pool.__props__ + ("ws",)
 
     def __init__(self, ws, ignore_border, openmp=None):
-        super().__init__(openmp=openmp)
+        super().__init__(ignore_border, mode="max", ndim=2, openmp=openmp)
         self.ws = tuple(int(size) for size in ws)
-        self.ignore_border = bool(ignore_border)
+
+    def make_node(self, x, ws, stride=None, pad=None):
+        return _check_windows(super().make_node(x, ws, stride, pad), 1)
 
     def c_code_cache_version(self):
-        return (2, self.openmp)
-
-
-class MaxPool(_WindowsOp):
-    """Pool(mode='max', ndim=2) for windows ws that do not overlap (stride == ws, no padding):
-    the same output, bit for bit (the first of equal maxima, as Theano's `a > max` keeps)."""
-
-    def make_node(self, x):
-        x = tensor.as_tensor_variable(x)
-        assert x.ndim >= 2
-        return gof.Apply(self, [x], [tensor.TensorType(x.dtype, x.broadcastable[:-2] + (False, False))()])
-
-    def infer_shape(self, node, shapes):
-        return [Pool.out_shape(shapes[0], self.ws, self.ignore_border)]
+        return (3, self.openmp)
 
     def c_code(self, node, name, inputs, outputs, sub):
-        x, = inputs
+        x = inputs[0]
         z, = outputs
         wh, ww = self.ws
         ignore_border = int(self.ignore_border)
@@ -227,7 +261,7 @@ class MaxPool(_WindowsOp):
         code += _contiguous([("x", x)], fail)
         # in a block of its own: Theano's error label follows it in the same scope
         return "{" + code + """
-    {
+    if (PyArray_SIZE(%(z)s) > 0) {
         const dtype_%(x)s *X = (const dtype_%(x)s *)PyArray_DATA(x_c);
         dtype_%(z)s *Z = (dtype_%(z)s *)PyArray_DATA(%(z)s);
         npy_intp whole = w / WW < ow ? w / WW : ow;  // windows with all WW columns
@@ -272,30 +306,11 @@ class MaxPool(_WindowsOp):
 }""" % locals()
 
 
-class MaxPoolGradient(_WindowsOp):
-    """MaxPoolGrad(ndim=2) for windows ws that do not overlap (stride == ws, no padding):
-    the same output, bit for bit. As Theano's, every position of a window that equals the
-    window's maximum gets the window's gradient (all of them, when several do)."""
-
-    def make_node(self, x, maxout, gz):
-        x, maxout, gz = map(tensor.as_tensor_variable, (x, maxout, gz))
-        assert x.ndim == maxout.ndim == gz.ndim >= 2 and x.dtype == maxout.dtype == gz.dtype
-        return gof.Apply(self, [x, maxout, gz], [x.type()])
-
-    def infer_shape(self, node, shapes):
-        return [shapes[0]]
-
-    def c_code_cache_version(self):
-        return (4, self.openmp)
-
-    def c_code(self, node, name, inputs, outputs, sub):
-        x, maxout, gz = inputs[:3]
-        masks = inputs[3:]  # MaskedMaxPoolGradient's a and b
-        gx, = outputs
-        wh, ww = self.ws
-        ignore_border = int(self.ignore_border)
-        fail = sub["fail"]
-        code = POOL_SHAPES % locals() + """
+def _pool_gradient_code(ws, ignore_border, x, maxout, gz, masks, gx, fail):
+    """C for MaxPoolGradient (masks: none) and MaskedMaxPoolGradient (masks: its a and b)."""
+    wh, ww = ws
+    ignore_border = int(ignore_border)
+    code = POOL_SHAPES % locals() + """
     if (PyArray_NDIM(%(maxout)s) != nd || PyArray_NDIM(%(gz)s) != nd
         || !PyArray_CompareLists(PyArray_DIMS(%(maxout)s), pooled_dims, nd)
         || !PyArray_CompareLists(PyArray_DIMS(%(gz)s), pooled_dims, nd)) {
@@ -304,25 +319,25 @@ class MaxPoolGradient(_WindowsOp):
         %(fail)s
     }
 """ % locals()
-        for mask in masks:
-            code += """
+    for mask in masks:
+        code += """
     if (PyArray_NDIM(%(mask)s) != nd || !PyArray_CompareLists(PyArray_DIMS(%(mask)s), PyArray_DIMS(%(x)s), nd)) {
         PyErr_SetString(PyExc_ValueError, "masked max-pooling gradient: the mask's arrays must have the input's shape");
         %(fail)s
     }
 """ % locals()
-        code += ALLOCATE % dict(name=gx, dims=f"PyArray_DIMS({x})", typenum=f"PyArray_TYPE({x})", fail=fail)
-        code += _contiguous([("x", x), ("m", maxout), ("g", gz)] + list(zip("ab", masks)), fail)
-        if masks:  # Theano's mul(EQ(a, b), g): the comparison as 0 or 1, times the gradient
-            gradient = f"(dtype_{gx})(ar[c] == br[c]) * (xr[c] == maxima[c] ? gradients[c] : (dtype_{gx})0)"
-            mask_rows = f"""
+    code += ALLOCATE % dict(name=gx, dims=f"PyArray_DIMS({x})", typenum=f"PyArray_TYPE({x})", fail=fail)
+    code += _contiguous([("x", x), ("m", maxout), ("g", gz)] + list(zip("ab", masks)), fail)
+    if masks:  # Theano's mul(EQ(a, b), g): the comparison as 0 or 1, times the gradient
+        gradient = f"(dtype_{gx})(ar[c] == br[c]) * (xr[c] == maxima[c] ? gradients[c] : (dtype_{gx})0)"
+        mask_rows = f"""
             const dtype_{x} *ar = (const dtype_{x} *)PyArray_DATA(a_c) + offset;
             const dtype_{x} *br = (const dtype_{x} *)PyArray_DATA(b_c) + offset;"""
-            release = "\n    Py_DECREF(a_c);\n    Py_DECREF(b_c);"
-        else:
-            gradient, mask_rows, release = f"xr[c] == maxima[c] ? gradients[c] : (dtype_{gx})0", "", ""
-        return "{" + code + """
-    {
+        release = "\n    Py_DECREF(a_c);\n    Py_DECREF(b_c);"
+    else:
+        gradient, mask_rows, release = f"xr[c] == maxima[c] ? gradients[c] : (dtype_{gx})0", "", ""
+    return "{" + code + """
+    if (PyArray_SIZE(%(gx)s) > 0) {
         const dtype_%(x)s *X = (const dtype_%(x)s *)PyArray_DATA(x_c);
         const dtype_%(maxout)s *M = (const dtype_%(maxout)s *)PyArray_DATA(m_c);
         const dtype_%(gz)s *G = (const dtype_%(gz)s *)PyArray_DATA(g_c);
@@ -334,8 +349,6 @@ class MaxPoolGradient(_WindowsOp):
         // maxima and gradients over the positions of their windows, in scratch that stays
         // in cache, then takes one pass over the group's contiguous memory.
         npy_intp group = (2048 + plane - 1) / plane < planes ? (2048 + plane - 1) / plane : planes;
-        if (group < 1)  // no planes at all (an empty batch)
-            group = 1;
         npy_intp groups = (planes + group - 1) / group;
         int threads = 1;
         #ifdef _OPENMP
@@ -390,16 +403,56 @@ class MaxPoolGradient(_WindowsOp):
 }""" % locals()
 
 
-class MaskedMaxPoolGradient(MaxPoolGradient):
-    """mul(EQ(a, b), MaxPoolGrad(x, maxout, gz)) in one pass: a rectifier's gradient (a its
-    output, b its input) times the gradient of the max-pooling after it. The same bits as
-    the two ops, without writing and reading back the pooling's gradient in between."""
+class MaxPoolGradient(MaxPoolGrad):
+    """Theano's MaxPoolGrad(ndim=2) (the same inputs, output, shape, gradient and Python
+    code) with C code for its windows ws, which do not overlap (stride == ws, no padding):
+    the same output, bit for bit. As Theano's, every position of a window that equals the
+    window's maximum gets the window's gradient (all of them, when several do)."""
+
+    __props__ = MaxPoolGrad.__props__ + ("ws",)
+
+    def __init__(self, ws, ignore_border, openmp=None):
+        super().__init__(ignore_border, ndim=2, openmp=openmp)
+        self.ws = tuple(int(size) for size in ws)
+
+    def make_node(self, x, maxout, gz, ws, stride=None, pad=None):
+        return _check_windows(super().make_node(x, maxout, gz, ws, stride, pad), 3)
+
+    def c_code_cache_version(self):
+        return (5, self.openmp)
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        return _pool_gradient_code(self.ws, self.ignore_border, *inputs[:3], [], outputs[0], sub["fail"])
+
+
+class MaskedMaxPoolGradient(OpenMPOp):
+    """mul(EQ(a, b), MaxPoolGrad(x, maxout, gz)) in one pass, for windows ws that do not
+    overlap: a rectifier's gradient (a its output, b its input) times the gradient of the
+    max-pooling after it. The same bits as the two ops, without writing and reading back
+    the pooling's gradient in between."""
+
+    __props__ = ("ws", "ignore_border")
+
+    def __init__(self, ws, ignore_border, openmp=None):
+        super().__init__(openmp=openmp)
+        self.ws = tuple(int(size) for size in ws)
+        self.ignore_border = bool(ignore_border)
 
     def make_node(self, x, maxout, gz, a, b):
         x, maxout, gz, a, b = map(tensor.as_tensor_variable, (x, maxout, gz, a, b))
         assert x.ndim == maxout.ndim == gz.ndim >= 2 and x.dtype == maxout.dtype == gz.dtype
         assert a.type == b.type == x.type
         return gof.Apply(self, [x, maxout, gz, a, b], [x.type()])
+
+    def infer_shape(self, node, shapes):
+        return [shapes[0]]
+
+    def c_code_cache_version(self):
+        return (5, self.openmp)
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        x, maxout, gz, a, b = inputs
+        return _pool_gradient_code(self.ws, self.ignore_border, x, maxout, gz, [a, b], outputs[0], sub["fail"])
 
 
 @gof.local_optimizer([tensor.Elemwise])
@@ -416,34 +469,20 @@ def fast_masked_max_pool_grad(node):
             x = pooled.owner.inputs[0]
             if a.type == b.type == x.type == node.outputs[0].type:
                 op = pooled.owner.op
-                return [MaskedMaxPoolGradient(op.ws, op.ignore_border)(*pooled.owner.inputs, a, b)]
+                masked = MaskedMaxPoolGradient(op.ws, op.ignore_border)(*pooled.owner.inputs[:3], a, b)
+                return with_stack_trace(node, [masked])
     return False
-
-
-def _non_overlapping_windows(node, first_parameter):
-    """The window (rows, columns) of a 2D max-pooling node if its windows do not overlap
-    and it pads nothing; None otherwise."""
-    op = node.op
-    if op.mode != "max" or op.ndim != 2 or node.inputs[0].dtype not in ("float32", "float64"):
-        return None
-    parameters = node.inputs[first_parameter:first_parameter + 3]  # ws, stride, pad
-    if not all(isinstance(p, theano.Constant) for p in parameters):
-        return None
-    ws, stride, pad = (tuple(int(v) for v in np.asarray(p.data)) for p in parameters)
-    if ws != stride or any(pad) or min(ws) < 1:
-        return None
-    return ws
 
 
 def _rewrite_pooling(theano_op, fast_op, arrays):
     """A local optimizer putting fast_op in place of theano_op where the windows allow;
-    both ops take `arrays` arrays, then Theano's op its ws, stride and pad."""
+    both ops take `arrays` arrays, then the windows' ws, stride and pad."""
     @gof.local_optimizer([theano_op])
     def rewrite(node):
         if type(node.op) is theano_op:
             ws = _non_overlapping_windows(node, arrays)
             if ws:
-                return [fast_op(ws, node.op.ignore_border)(*node.inputs[:arrays])]
+                return with_stack_trace(node, [fast_op(ws, node.op.ignore_border)(*node.inputs)])
         return False
     return rewrite
 
@@ -455,5 +494,4 @@ REWRITES = {
     "fast_masked_max_pool_grad": fast_masked_max_pool_grad,
 }
 for _name, _rewrite in REWRITES.items():
-    # 'cxx_only': these ops have C code only; Theano skips the rewrite without a compiler
-    register_specialize(_rewrite, TAG, "cxx_only", name=_name)
+    register(_rewrite, _name, register_specialize)

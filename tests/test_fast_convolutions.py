@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO
-from test_fast_ops import modes, op_names, same_bits, theano  # noqa: F401  (theano: a fixture)
+from test_fast_ops import assert_traced, modes, op_names, same_bits, theano  # noqa: F401  (theano: a fixture)
 from test_scripts import assert_clean_exit
 
 FAST = {"FastCorrMM", "FastCorrMMGradWeights", "FastCorrMMGradInputs"}
@@ -93,3 +93,7 @@ def test_the_rewrite_is_switched_off_by_its_name(theano):
     fast = modes(theano)[0]
     ops = op_names(convolution_and_gradients(theano, "valid", fast.excluding("fast_convolutions")))
     assert THEANOS <= ops and not FAST & ops
+
+
+def test_the_fast_convolutions_keep_the_stack_trace_of_the_line_that_built_the_graph(theano):
+    assert_traced(convolution_and_gradients(theano, "valid", modes(theano)[0]), FAST, __file__)

@@ -157,6 +157,109 @@ def test_each_rewrite_is_switched_off_by_its_name(theano):
         "MaxPoolGradient"}
 
 
+def assert_traced(function, names, built_by):
+    """The compiled function has nodes of each op named in `names`, and their outputs carry a
+    stack trace (what Theano's check_stack_trace checks); a trace of a node the test itself
+    built names the file `built_by` (a gradient's names theano/gradient.py, as Theano's own do)."""
+    nodes = [node for node in function.maker.fgraph.apply_nodes if type(node.op).__name__ in names]
+    assert {type(node.op).__name__ for node in nodes} == set(names)
+    for node in nodes:
+        for output in node.outputs:
+            files = {frame[0] for trace in getattr(output.tag, "trace", []) for frame in trace}
+            assert files, node
+            assert built_by in files or "Grad" in type(node.op).__name__, (node, files)
+
+
+def test_the_fast_ops_keep_the_stack_trace_of_the_line_that_built_the_graph(theano):
+    from theano import tensor as T
+    from theano.sandbox.rng_mrg import MRG_RandomStreams
+    from theano.tensor.signal.pool import pool_2d
+    x, gradient = T.ftensor4(), T.ftensor4()
+    dropped = x * MRG_RandomStreams(seed=1).uniform(x.shape)
+    pooled = pool_2d(dropped, (2, 2), ignore_border=False)
+    rectified = pool_2d(T.maximum(x, 0.), (2, 2), ignore_border=False)
+    outputs = [pooled, theano.grad((pooled * gradient).sum() + (rectified * gradient).sum(), x)]
+    # without the inplace rewrites: Theano's own that makes the random numbers' op inplace
+    # drops the stack trace, with the fast ops on or off
+    fast = theano.function([x, gradient], outputs, mode=modes(theano)[0].excluding("inplace"))
+    assert_traced(fast, {"ParallelMRGUniform", "MaxPool", "MaxPoolGradient", "MaskedMaxPoolGradient"}, __file__)
+
+
+def test_the_pooling_ops_are_theanos_pooling_ops(theano):
+    """Theano's own tests, and its other rewrites, look for Pool and MaxPoolGrad nodes;
+    the masked gradient computes more than MaxPoolGrad, so it is none."""
+    from theano.tensor.signal.pool import MaxPoolGrad, Pool
+    from harness.fast_ops import MaskedMaxPoolGradient, MaxPool, MaxPoolGradient
+    assert issubclass(MaxPool, Pool) and issubclass(MaxPoolGradient, MaxPoolGrad)
+    assert not issubclass(MaskedMaxPoolGradient, MaxPoolGrad)
+
+
+# images with no rows or no columns, an empty batch, images smaller than a window
+EMPTY_SHAPES = [(2, 3, 0, 4), (2, 3, 4, 0), (2, 3, 0, 0), (0, 3, 4, 4), (2, 3, 1, 1)]
+
+
+@pytest.mark.parametrize("ignore_border", [False, True])
+def test_empty_images_pool_to_empty_results(theano, ignore_border):
+    """The pooled shape is Theano's Pool.out_shape, and with ignore_border Theano's C
+    code returns the same; without it, images with no rows or no columns are where
+    Theano's C code returns one row or column read from outside the images (its C
+    division rounds (0 - 1) / 2 toward 0), and its Python code refuses them."""
+    from theano import tensor as T
+    from theano.tensor.signal.pool import Pool, pool_2d
+    x, gradient = T.ftensor4(), T.ftensor4()
+    pooled = pool_2d(x, (2, 2), ignore_border=ignore_border)
+    rectified = pool_2d(T.maximum(x, 0.), (2, 2), ignore_border=ignore_border)
+    outputs = [pooled, theano.grad(None, x, known_grads={pooled: gradient}),
+               theano.grad(None, x, known_grads={rectified: gradient})]
+    fast, own = (theano.function([x, gradient], outputs, mode=mode) for mode in modes(theano))
+    assert {"MaxPool", "MaxPoolGradient", "MaskedMaxPoolGradient"} <= op_names(fast)
+    for shape in EMPTY_SHAPES:
+        images = np.ones(shape, np.float32)
+        upstream = np.ones(Pool.out_shape(shape, (2, 2), ignore_border), np.float32)
+        results = fast(images, upstream)
+        assert [r.shape for r in results] == [upstream.shape, shape, shape], shape
+        if ignore_border or 0 not in shape[2:]:
+            assert all(same_bits(mine, theirs) for mine, theirs in zip(results, own(images, upstream))), shape
+
+
+OFF_SWITCH = """
+import harness, theano
+from theano import tensor as T
+from theano.sandbox.rng_mrg import MRG_RandomStreams
+from theano.tensor.nnet import conv2d
+from theano.tensor.signal.pool import pool_2d
+x, filters = T.ftensor4(), T.ftensor4()
+pooled = pool_2d(T.maximum(conv2d(x, filters), 0.), (2, 2), ignore_border=False)
+dropped = pooled * MRG_RandomStreams(seed=1).uniform(pooled.shape)
+outputs = [dropped] + theano.grad(dropped.sum(), [x, filters])
+for mode in (None, "FAST_RUN", theano.config.mode, theano.Mode(optimizer="fast_run"),
+             theano.compile.mode.get_mode("FAST_RUN")):
+    function = theano.function([x, filters], outputs, mode=mode)
+    print(sorted({type(node.op).__name__ for node in function.maker.fgraph.apply_nodes}))
+"""
+FAST = {"ParallelMRGUniform", "MaxPool", "MaskedMaxPoolGradient", "FastCorrMM", "FastCorrMMGradWeights",
+        "FastCorrMMGradInputs"}
+
+
+@pytest.mark.parametrize("flags, absent", [
+    ("optimizer_excluding=fast_ops", FAST),
+    ("optimizer_excluding=fast_max_pool:fast_convolutions",
+     {"MaxPool", "FastCorrMM", "FastCorrMMGradWeights", "FastCorrMMGradInputs"}),
+])
+def test_the_flag_switches_fast_ops_off_in_every_mode(flags, absent):
+    """Theano applies optimizer_excluding to functions compiled in its default mode only;
+    the fast ops are off in every mode a function is compiled in (the default, 'FAST_RUN',
+    theano.config.mode, a Mode object), and the others stay on."""
+    result = subprocess.run([sys.executable, "-c", OFF_SWITCH], cwd=REPO, capture_output=True, text=True,
+                            env={**os.environ, "THEANO_FLAGS": flags})
+    assert_clean_exit(result)
+    lines = result.stdout.splitlines()
+    assert len(lines) == 5, result.stdout  # one a mode
+    for line in lines:
+        ops = set(ast.literal_eval(line))
+        assert not absent & ops and FAST - absent <= ops, ops
+
+
 CONVNET_OPS = ("import runpy, sys; sys.argv = ['5_convolutional_net.py', '--epochs', '0', '--ntrain', '256', "
                "'--ntest', '10', '--data-dir', sys.argv[1]]; done = runpy.run_path(sys.argv[0]); "
                "print(sorted({type(n.op).__name__ for f in (done['train'], done['predict']) "
