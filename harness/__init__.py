@@ -5,6 +5,8 @@
   in THEANO_FLAGS, ~/.theanorc or the environment alone;
 - machine: the settings and machine you bring, said in a line or a paragraph (it
   imports Theano);
+- compiler_checks: Theano's checks of the compiler run once per compiler, flags and CPU,
+  not in every run;
 - compile_cache: Theano reuses the C code it compiled in earlier runs;
 - fast_ops: faster C code for dropout's random numbers and max-pooling, the same results,
   swapped in when a function is compiled (THEANO_FLAGS=optimizer_excluding=fast_ops: off);
