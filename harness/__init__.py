@@ -8,6 +8,7 @@
 - compiler_checks: Theano's checks of the compiler run once per compiler, flags and CPU,
   not in every run;
 - compile_cache: Theano reuses the C code it compiled in earlier runs;
+- parallel_compile: Theano compiles the C code a function lacks on all cores at once;
 - constant_folding: Theano folds constants it can move or index in Python without
   compiling C code for that;
 - fast_ops: faster C code for dropout's random numbers and max-pooling, the same results,
@@ -45,6 +46,7 @@ def _excepthook(kind, error, traceback):
 sys.excepthook = _excepthook  # before Theano is imported: a setting it refuses is one paragraph too
 from harness import machine  # noqa: E402  imports Theano
 from harness import compile_cache  # noqa: E402, F401
+from harness import parallel_compile  # noqa: E402, F401
 from harness import constant_folding  # noqa: E402, F401
 from harness import fast_ops  # noqa: E402, F401
 from harness import fast_convolutions  # noqa: E402, F401

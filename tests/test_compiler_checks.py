@@ -13,12 +13,16 @@ VERSION_QUERIES = ("-v", "-dumpversion")  # what Theano asks its compiler whenev
 
 
 def compiler(tmp_path):
-    """A g++ that logs each call (its process id and arguments), and its log."""
+    """A g++ that logs each call (its process id and arguments), and its log. With
+    $COMPILER_DELAY set, it waits that many seconds before it compiles a module of the
+    cache (in a folder tmpXXXXXXXX)."""
     log = tmp_path / "compiler-calls.log"
     log.write_text("")
     wrapper = tmp_path / "bin" / "g++"
     wrapper.parent.mkdir()
-    wrapper.write_text(f'#!/bin/sh\necho "$$ $@" >> "{log}"\nexec {shutil.which("g++")} "$@"\n')
+    wrapper.write_text(f'#!/bin/sh\necho "$$ $@" >> "{log}"\n'
+                       f'case "$*" in */tmp????????/mod.cpp*) [ -n "$COMPILER_DELAY" ] && sleep "$COMPILER_DELAY";; esac\n'
+                       f'exec {shutil.which("g++")} "$@"\n')
     wrapper.chmod(0o755)
     return wrapper, log
 
