@@ -21,6 +21,7 @@ says so.
 """
 import concurrent.futures
 import contextlib
+import itertools
 import os
 import shutil
 import signal
@@ -165,21 +166,26 @@ def _missing(cache, node, hashes):
 
 def _compile_missing(cache, nodes, failed):
     """Compile the modules the nodes lack, at once, and put them into the cache; `failed`
-    gets each compiler error by key."""
-    cache.refresh(cleanup=False)  # modules other processes compiled meanwhile
+    gets each compiler error by key. A module's source is generated when a thread is free
+    to compile it, after the cache is read again: a module another process compiled
+    meanwhile is not compiled again."""
     hashes = set()
+    missing = (module for module in (_missing(cache, node, hashes) for node in nodes) if module is not None)
     with _ending_signals_caught(), _Compilers() as compilers:
         compiling = {}
-        for node in nodes:  # each starts compiling while the next one's source is generated
-            module = _missing(cache, node, hashes)
-            if module is not None:
+        while True:
+            cache.refresh(cleanup=False)  # modules other processes compiled meanwhile
+            for module in itertools.islice(missing, _jobs - len(compiling)):
                 compiling[compilers.submit(cache, module)] = module
-        for done in concurrent.futures.as_completed(compiling):
-            module = compiling[done]
-            if done.exception() is not None:
-                failed[module.key] = done.exception()
-            else:
-                module.adopt(cache)
+            if not compiling:
+                return
+            done, _ = concurrent.futures.wait(compiling, return_when=concurrent.futures.FIRST_COMPLETED)
+            for future in done:
+                module = compiling.pop(future)
+                if future.exception() is not None:
+                    failed[module.key] = future.exception()
+                else:
+                    module.adopt(cache)
 
 
 class _Stopped(BaseException):
