@@ -21,6 +21,7 @@ says so.
 """
 import concurrent.futures
 import contextlib
+import importlib
 import itertools
 import os
 import shutil
@@ -179,6 +180,9 @@ def _compile_missing(cache, nodes, failed):
                 compiling[compilers.submit(cache, module)] = module
             if not compiling:
                 return
+            # Theano's helper that runs thunks (cutils_ext), compiled once per compiledir when
+            # a first thunk is made: compiled now, beside the modules (imported once)
+            importlib.import_module("theano.gof.cutils")
             done, _ = concurrent.futures.wait(compiling, return_when=concurrent.futures.FIRST_COMPLETED)
             for future in done:
                 module = compiling.pop(future)
