@@ -9,7 +9,8 @@ once, each in a folder of the compiledir as module_from_key makes one. Theano's
 module_from_key then takes each into the cache from that folder, under the lock, as if
 it had compiled it there: the same source, key, key.pkl and module, byte for byte. The
 function's nodes then find their modules, as in a later run, which compiles nothing and
-so does none of this.
+so does none of this. Processes compiling into one compiledir take turns batch by batch,
+each compiling only what the others have not.
 
 THEANO_TUTORIALS_COMPILE_JOBS sets how many compile at once (default: the cores this
 process may run on, no more than OMP_NUM_THREADS); 1 leaves Theano's serial compiling as
@@ -21,6 +22,7 @@ says so.
 """
 import concurrent.futures
 import contextlib
+import fcntl
 import importlib
 import itertools
 import os
@@ -31,7 +33,7 @@ import sys
 import threading
 
 import theano
-from theano.gof import cmodule
+from theano.gof import cmodule, compilelock
 from theano.gof.cc import CLinker
 from theano.gof.fg import FunctionGraph
 from theano.gof.op import Op
@@ -172,7 +174,7 @@ def _compile_missing(cache, nodes, failed):
     meanwhile is not compiled again."""
     hashes = set()
     missing = (module for module in (_missing(cache, node, hashes) for node in nodes) if module is not None)
-    with _ending_signals_caught(), _Compilers() as compilers:
+    with _ending_signals_caught(), _one_batch_at_a_time(cache), _Compilers() as compilers:
         compiling = {}
         while True:
             cache.refresh(cleanup=False)  # modules other processes compiled meanwhile
@@ -190,6 +192,19 @@ def _compile_missing(cache, nodes, failed):
                     failed[module.key] = future.exception()
                 else:
                     module.adopt(cache)
+
+
+@contextlib.contextmanager
+def _one_batch_at_a_time(cache):
+    """Processes compiling into one compiledir take turns, batch by batch: a batch keeps
+    the cores busy, and the next one finds what it compiled instead of compiling it too.
+    A lock on a file of the compiledir (which the cache leaves alone), released by the
+    system if its process ends; not waited for under Theano's lock, which the batch
+    itself takes."""
+    with open(os.path.join(cache.dirname, "parallel_compile.lock"), "a") as f:
+        if not getattr(compilelock.get_lock, "n_lock", 0):
+            fcntl.flock(f, fcntl.LOCK_EX)
+        yield
 
 
 class _Stopped(BaseException):

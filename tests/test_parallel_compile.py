@@ -119,10 +119,10 @@ def test_two_processes_compiling_into_one_compiledir_both_finish(tmp_path):
     said = [process.communicate(timeout=900) for process in both]
     assert [process.returncode for process in both] == [0, 0], said
     assert said[0][0] == said[1][0]
-    # each module once in the cache, whole
+    # each module compiled once, and in the cache, whole
     folders = glob.glob(str(tmp_path / "compiledir" / "compiledir_*" / "tmp*"))
     assert all(map(whole, folders)), folders
-    assert len(modules(tmp_path / "compiledir")[0][0]) == len(folders)
+    assert len(modules(tmp_path / "compiledir")[0][0]) == len(folders) == len(compiled_in(log))
 
 
 def test_a_compiler_error_is_one_paragraph_as_in_serial_compiling(tmp_path):
