@@ -9,8 +9,8 @@ once, each in a folder of the compiledir as module_from_key makes one. Theano's
 module_from_key then takes each into the cache from that folder, under the lock, as if
 it had compiled it there: the same source, key, key.pkl and module, byte for byte. The
 function's nodes then find their modules, as in a later run, which compiles nothing and
-so does none of this. Processes compiling into one compiledir take turns batch by batch,
-each compiling only what the others have not.
+so does none of this. Processes compiling into one compiledir compile each module once:
+one waits for a module another compiles, and compiles its others meanwhile.
 
 THEANO_TUTORIALS_COMPILE_JOBS sets how many compile at once (default: the cores this
 process may run on, no more than OMP_NUM_THREADS); 1 leaves Theano's serial compiling as
@@ -21,19 +21,20 @@ The patches wrap methods of Theano 1.0.5: on any other version they stay off, an
 says so.
 """
 import concurrent.futures
+import collections
 import contextlib
 import fcntl
 import importlib
-import itertools
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import threading
+import time
 
 import theano
-from theano.gof import cmodule, compilelock
+from theano.gof import cmodule
 from theano.gof.cc import CLinker
 from theano.gof.fg import FunctionGraph
 from theano.gof.op import Op
@@ -43,6 +44,7 @@ from common.errors import SettingError
 
 FITS = "1.0.5"  # the Theano whose VM_Linker.make_all and ModuleCache._get_from_key these wrap
 JOBS = "THEANO_TUTORIALS_COMPILE_JOBS"
+WAITING = 0.2  # seconds between looks at the modules other processes compile
 
 
 def jobs():
@@ -98,19 +100,20 @@ class _Module:
             n.op.prepare_node(n, None, None, "c")
         self.key = self.linker.cmodule_key()
         # Made only for a missing module, by generate(): its source, its file's name,
-        # compile_str's arguments, its graph as an error names it
-        self.src = self.library = self.arguments = self.fgraph_text = None
+        # compile_str's arguments, its graph as an error names it; and its hash in the cache
+        self.src = self.library = self.arguments = self.fgraph_text = self.hash = None
         self.location = None  # its folder in the compiledir: set by place()
         self.adopted = False  # whether the cache took it from there
 
     def generate(self):
-        """Its source and compile_str's arguments, as compile_cmodule makes them."""
+        """Its source and compile_str's arguments, as compile_cmodule makes them, and its hash."""
         linker, mod = self.linker, self.linker.get_dynamic_module()
         self.src = mod.code()
         self.library = f"{mod.code_hash}.{cmodule.get_lib_extension()}"
         self.arguments = dict(module_name=mod.code_hash, src_code=self.src, include_dirs=linker.header_dirs(),
                               lib_dirs=linker.lib_dirs(), libs=linker.libraries(), preargs=linker.compile_args())
         self.fgraph_text = str(linker.fgraph)
+        self.hash = cmodule.get_module_hash(self.src, self.key)
 
     def place(self, cache):
         """Make its folder in the compiledir as module_from_key does, with its source in it
@@ -160,51 +163,51 @@ def _missing(cache, node, hashes):
         module.generate()
     except Exception:  # Theano meets it again at the node and acts as it does today
         return None
-    module_hash = cmodule.get_module_hash(module.src, module.key)
-    if module_hash in cache.module_hash_to_key_data or module_hash in hashes:
+    if module.hash in cache.module_hash_to_key_data or module.hash in hashes:
         return None
-    hashes.add(module_hash)
+    hashes.add(module.hash)
     return module
 
 
 def _compile_missing(cache, nodes, failed):
     """Compile the modules the nodes lack, at once, and put them into the cache; `failed`
     gets each compiler error by key. A module's source is generated when a thread is free
-    to compile it, after the cache is read again: a module another process compiled
-    meanwhile is not compiled again."""
+    to compile it, after the cache is read again; a module another process compiles is
+    waited for, and compiled here only if that process leaves it: nothing compiles twice."""
     hashes = set()
     missing = (module for module in (_missing(cache, node, hashes) for node in nodes) if module is not None)
-    with _ending_signals_caught(), _one_batch_at_a_time(cache), _Compilers() as compilers:
-        compiling = {}
+    with _ending_signals_caught(), _Compilers(cache) as compilers:
+        compiling, waiting = {}, []  # waiting: modules other processes compile
         while True:
             cache.refresh(cleanup=False)  # modules other processes compiled meanwhile
-            for module in itertools.islice(missing, _jobs - len(compiling)):
-                compiling[compilers.submit(cache, module)] = module
-            if not compiling:
+            queue, waiting = collections.deque(waiting), []
+            while len(compiling) < _jobs:
+                module = queue.popleft() if queue else next(missing, None)
+                if module is None:
+                    break
+                if module.hash in cache.module_hash_to_key_data:
+                    continue
+                if compilers.claim(module):
+                    compiling[compilers.submit(module)] = module
+                else:
+                    waiting.append(module)
+            waiting += queue
+            if not compiling and not waiting:
                 return
             # Theano's helper that runs thunks (cutils_ext), compiled once per compiledir when
             # a first thunk is made: compiled now, beside the modules (imported once)
             importlib.import_module("theano.gof.cutils")
-            done, _ = concurrent.futures.wait(compiling, return_when=concurrent.futures.FIRST_COMPLETED)
+            if not compiling:
+                time.sleep(WAITING)
+            done, _ = concurrent.futures.wait(compiling, timeout=WAITING if waiting else None,
+                                              return_when=concurrent.futures.FIRST_COMPLETED)
             for future in done:
                 module = compiling.pop(future)
                 if future.exception() is not None:
                     failed[module.key] = future.exception()
                 else:
                     module.adopt(cache)
-
-
-@contextlib.contextmanager
-def _one_batch_at_a_time(cache):
-    """Processes compiling into one compiledir take turns, batch by batch: a batch keeps
-    the cores busy, and the next one finds what it compiled instead of compiling it too.
-    A lock on a file of the compiledir (which the cache leaves alone), released by the
-    system if its process ends; not waited for under Theano's lock, which the batch
-    itself takes."""
-    with open(os.path.join(cache.dirname, "parallel_compile.lock"), "a") as f:
-        if not getattr(compilelock.get_lock, "n_lock", 0):
-            fcntl.flock(f, fcntl.LOCK_EX)
-        yield
+                compilers.release(module)
 
 
 class _Stopped(BaseException):
@@ -218,11 +221,13 @@ class _Compilers:
     error, a module another process compiled too, an interrupt), as module_from_key
     removes a folder whose compiling failed; one with key.pkl is the cache's."""
 
-    def __init__(self):
+    def __init__(self, cache):
+        self.cache = cache
         self.running = set()  # the compilers
         self.stopped = False
         self.lock = threading.Lock()
         self.modules = []  # those submitted
+        self.claims = {}  # module: its claim, a file locked while this process compiles it
         self.pool = self.theano_output = None  # set on entering
 
     def __enter__(self):
@@ -231,8 +236,32 @@ class _Compilers:
         cmodule.output_subprocess_Popen = self.output
         return self
 
-    def submit(self, cache, module):
-        module.place(cache)
+    def claim(self, module):
+        """Whether this process compiles `module`: no other process compiles it now, and the
+        cache still lacks it. A claim is a lock on a file of the compiledir per module (the
+        cache leaves files alone), which the system releases if its process ends."""
+        claim = open(os.path.join(self.cache.dirname, f"{module.hash}.compiling"), "a")
+        try:
+            fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            claim.close()
+            return False
+        self.claims[module] = claim
+        self.cache.refresh(cleanup=False)  # taken into the cache just before its claim was released
+        if module.hash in self.cache.module_hash_to_key_data:
+            self.release(module)
+            return False
+        return True
+
+    def release(self, module):
+        """The module is in the cache, or its compiling failed."""
+        claim = self.claims.pop(module)
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(claim.name)
+        claim.close()
+
+    def submit(self, module):
+        module.place(self.cache)
         self.modules.append(module)
         return self.pool.submit(module.compile)
 
@@ -265,6 +294,8 @@ class _Compilers:
         for module in self.modules:
             if not module.adopted and not os.path.exists(os.path.join(module.location, "key.pkl")):
                 shutil.rmtree(module.location, ignore_errors=True)
+        for module in list(self.claims):
+            self.release(module)
 
 
 class _Signalled(BaseException):
