@@ -11,9 +11,9 @@ it had compiled it there: the same source, key, key.pkl and module, byte for byt
 function's nodes then find their modules, as in a later run, which compiles nothing and
 so does none of this. Processes compiling into one compiledir compile each module once:
 one waits for a module another compiles, and compiles its others meanwhile. The headers
-every module starts with are precompiled once per set of flags in a batch (GCC reads a
-precompiled header only where it is valid, to the same effect as the header itself: the
-same bytes); that is a third of a small module's time.
+every module starts with are precompiled first for the flags five modules or more of a
+batch share (GCC reads a precompiled header only where it is valid, to the same effect
+as the headers themselves: the same bytes); that saves a third of a small module's time.
 
 THEANO_TUTORIALS_COMPILE_JOBS sets how many compile at once (default: the cores this
 process may run on, no more than OMP_NUM_THREADS); 1 leaves Theano's serial compiling as
@@ -50,9 +50,12 @@ FITS = "1.0.5"  # the Theano whose VM_Linker.make_all and ModuleCache._get_from_
 JOBS = "THEANO_TUTORIALS_COMPILE_JOBS"
 WAITING = 0.2  # seconds between looks at the modules other processes compile
 # The includes every module of Theano's starts with (cmodule.DynamicModule), half of the
-# compiler's time on a small module: precompiled once per set of flags in a batch
+# compiler's time on a small module: precompiled once per set of flags in a batch, where
+# PRECOMPILE_FROM modules or more share them (it takes as long as compiling two modules,
+# and saves half of one on each)
 PRELUDE = "".join(f"#include {header}\n" for header in (
     "<Python.h>", "<iostream>", '"theano_mod_helper.h"', "<math.h>", "<numpy/arrayobject.h>", "<numpy/arrayscalars.h>"))
+PRECOMPILE_FROM = 5
 
 
 def jobs():
@@ -181,35 +184,33 @@ def _missing(cache, node, hashes):
 
 def _compile_missing(cache, nodes, failed):
     """Compile the modules the nodes lack, at once, and put them into the cache; `failed`
-    gets each compiler error by key. A module's source is generated when a thread is free
-    to compile it, after the cache is read again; a module another process compiles is
+    gets each compiler error by key. Each is compiled once a thread is free for it, if
+    the cache, read again then, still lacks it; a module another process compiles is
     waited for, and compiled here only if that process leaves it: nothing compiles twice."""
     hashes = set()
-    missing = (module for module in (_missing(cache, node, hashes) for node in nodes) if module is not None)
+    missing = [module for module in (_missing(cache, node, hashes) for node in nodes) if module is not None]
+    if not missing:  # a new key of a module the cache has
+        return
     with _ending_signals_caught(), _Compilers(cache) as compilers:
-        compiling, waiting = {}, []  # waiting: modules other processes compile
-        while True:
+        pending, compiling = collections.deque(compilers.prepare(missing)), {}
+        while pending or compiling:
             cache.refresh(cleanup=False)  # modules other processes compiled meanwhile
-            queue, waiting = collections.deque(waiting), []
-            while len(compiling) < _jobs:
-                module = queue.popleft() if queue else next(missing, None)
-                if module is None:
+            for _ in range(len(pending)):
+                if len(compiling) == _jobs:
                     break
+                module = pending.popleft()
                 if module.hash in cache.module_hash_to_key_data:
                     continue
                 if compilers.claim(module):
                     compiling[compilers.submit(module)] = module
                 else:
-                    waiting.append(module)
-            waiting += queue
-            if not compiling and not waiting:
-                return
+                    pending.append(module)  # another process compiles it: looked at again
             # Theano's helper that runs thunks (cutils_ext), compiled once per compiledir when
             # a first thunk is made: compiled now, beside the modules (imported once)
             importlib.import_module("theano.gof.cutils")
             if not compiling:
                 time.sleep(WAITING)
-            done, _ = concurrent.futures.wait(compiling, timeout=WAITING if waiting else None,
+            done, _ = concurrent.futures.wait(compiling, timeout=WAITING if pending else None,
                                               return_when=concurrent.futures.FIRST_COMPLETED)
             for future in done:
                 module = compiling.pop(future)
@@ -238,7 +239,7 @@ class _Compilers:
         self.lock = threading.Lock()
         self.modules = []  # those submitted
         self.claims = {}  # module: its claim, a file locked while this process compiles it
-        self.preludes = {}  # its flags: [the first module with them, the precompiling of PRELUDE for them]
+        self.preludes = {}  # flags: the precompiling of PRELUDE for them
         self.pool = self.theano_output = self.folder = None  # set on entering
 
     def __enter__(self):
@@ -275,14 +276,19 @@ class _Compilers:
             os.remove(claim.name)
         claim.close()
 
+    def prepare(self, modules):
+        """Start precompiling PRELUDE for each set of flags PRECOMPILE_FROM modules or more
+        share; the modules in the order they are best compiled: those last."""
+        sets = collections.Counter(map(self.flags, modules))
+        for number, (flags, count) in enumerate(sets.items()):
+            if flags is not None and count >= PRECOMPILE_FROM:
+                first = next(module for module in modules if self.flags(module) == flags)
+                self.preludes[flags] = self.pool.submit(self.precompile, first, number)
+        return sorted(modules, key=lambda module: self.flags(module) in self.preludes)
+
     def submit(self, module):
         module.place(self.cache)
         self.modules.append(module)
-        flags = self.flags(module)
-        if flags in self.preludes and self.preludes[flags][1] is None:  # a second module with them
-            self.preludes[flags][1] = self.pool.submit(self.precompile, self.preludes[flags][0], len(self.preludes))
-        elif flags is not None:
-            self.preludes.setdefault(flags, [module, None])
         return self.pool.submit(module.compile, self.prelude)
 
     @staticmethod
@@ -305,8 +311,7 @@ class _Compilers:
 
     def prelude(self, module):
         """The arguments that have a module read PRELUDE precompiled, once it is."""
-        flags = self.flags(module)
-        precompiling = self.preludes[flags][1] if flags is not None else None
+        precompiling = self.preludes.get(self.flags(module))
         if precompiling is None or not precompiling.done() or precompiling.exception() is not None:
             return []
         return ["-include", os.path.join(self.folder, "prelude.h")]
