@@ -23,8 +23,8 @@ interrupt stops the compilers and removes the folders of the modules not in the 
 The patches wrap methods of Theano 1.0.5: on any other version they stay off, and a line
 says so.
 """
-import concurrent.futures
 import collections
+import concurrent.futures
 import contextlib
 import fcntl
 import importlib
@@ -52,7 +52,7 @@ WAITING = 0.2  # seconds between looks at the modules other processes compile
 # The includes every module of Theano's starts with (cmodule.DynamicModule), half of the
 # compiler's time on a small module: precompiled once per set of flags in a batch, where
 # PRECOMPILE_FROM modules or more share them (it takes as long as compiling two modules,
-# and saves half of one on each)
+# and saves a third of each)
 PRELUDE = "".join(f"#include {header}\n" for header in (
     "<Python.h>", "<iostream>", '"theano_mod_helper.h"', "<math.h>", "<numpy/arrayobject.h>", "<numpy/arrayscalars.h>"))
 PRECOMPILE_FROM = 5
