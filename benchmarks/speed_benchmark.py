@@ -34,11 +34,19 @@ OpenBLAS to its AVX2 kernels (Haswell), measured with the AVX-512 ones its CPU h
 --ntest 500): whole-process seconds, and seconds to the first epoch line, of each script
 run first alone in an empty Theano compiledir; first after the scripts before it, in a
 compiledir of their own (as a learner meets it); later, once all have run there; and of
-its PyTorch twin. Medians over the rounds, into results/startup.json and docs/speed.md.
+its PyTorch twin. Each Theano run is made twice in a row, as the scripts run (Theano
+compiling a function's missing modules at once, harness/parallel_compile.py) and with
+THEANO_TUTORIALS_COMPILE_JOBS=1 (one module after another), the two in turns; each
+counts its calls of the compiler (the g++ on PATH, through a wrapper that logs them; not
+counting the two version queries Theano makes whenever it is imported) and the cores it
+kept busy (its CPU seconds, the compilers' included, over its seconds). Medians over the
+rounds, into results/startup.json and docs/speed.md.
 """
 import argparse
 import json
 import os
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -59,6 +67,8 @@ SHORT_RUN = ["--epochs", "1", "--ntrain", "1280", "--ntest", "500"]
 MNIST_SIZES = (60000, 10000)  # training and test images
 BATCH = 128
 RESULTS = os.path.join(REPO, "results")
+SERIAL = {"THEANO_TUTORIALS_COMPILE_JOBS": "1"}  # Theano compiling one module after another
+VERSION_QUERIES = ("-v", "-dumpversion")  # what Theano asks its compiler whenever it is imported
 DOCS = os.path.join(REPO, "docs", "speed.md")
 
 
@@ -91,7 +101,9 @@ def epoch_seconds(python, command, env):
 
 
 def whole_process(python, command, env=None):
-    """(seconds to the first epoch line, seconds for the whole process) of one run."""
+    """(seconds to the first epoch line, seconds for the whole process, CPU seconds of the
+    process and all it ran) of one run."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     first_epoch = None
     process = subprocess.Popen([python, *command], cwd=REPO, stdout=subprocess.PIPE,
@@ -103,47 +115,90 @@ def whole_process(python, command, env=None):
             first_epoch = time.perf_counter() - start
     if process.wait() != 0 or first_epoch is None:
         sys.exit(f"{' '.join(command)} failed (exit status {process.returncode}):\n{''.join(output)}")
-    return first_epoch, time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    now = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return first_epoch, seconds, now.ru_utime + now.ru_stime - used.ru_utime - used.ru_stime
 
 
-def startup(scripts, rounds, data, torch_python):
+def counting_compiler(folder):
+    """A g++ in `folder` that logs each call's arguments to folder/calls.log, then compiles."""
+    wrapper = os.path.join(folder, "g++")
+    with open(wrapper, "w") as f:
+        f.write(f'#!/bin/sh\necho "$*" >> "{folder}/calls.log"\nexec {shutil.which("g++")} "$@"\n')
+    os.chmod(wrapper, 0o755)
+    return os.path.join(folder, "calls.log")
+
+
+def startup(scripts, rounds, data, torch_python, torch_version):
     """Whole-process seconds of a short run, and to its first epoch line: each script's first
     run alone in an empty compiledir, its first run after the scripts before it (as a
-    learner meets it, running them in order), a later run once all have run, and PyTorch's."""
-    runs = ("first", "in_order", "later", "torch")
-    times = {script: {run: [] for run in runs} for script in scripts}
-
-    def theano(script, compiledir):
-        loads.append(load())
-        flags = f"{os.environ.get('THEANO_FLAGS', '')},base_compiledir={compiledir}".lstrip(",")
-        return whole_process(sys.executable, [script, *SHORT_RUN, *data], {**os.environ, "THEANO_FLAGS": flags})
-
+    learner meets it, running them in order), a later run once all have run, each as the
+    scripts run and compiling one module at a time (its compiler calls and the cores it
+    used too), and PyTorch's."""
+    run_record = record.start(peers={"torch": torch_version})
+    runs = ("first", "in_order", "later")
+    modes = {"": {}, "serial_": SERIAL}  # a run's name starts with its mode's
+    times = {script: {mode + run: [] for mode in modes for run in runs} | {"torch": []} for script in scripts}
     loads = []
-    for round_ in range(1, rounds + 1):
-        with tempfile.TemporaryDirectory() as learner:
+    with tempfile.TemporaryDirectory() as tools:
+        log = counting_compiler(tools)
+
+        def theano(script, compiledir, mode):
+            loads.append(load())
+            open(log, "w").close()
+            flags = f"{os.environ.get('THEANO_FLAGS', '')},base_compiledir={compiledir}".lstrip(",")
+            env = {**os.environ, **modes[mode], "THEANO_FLAGS": flags, "PATH": f"{tools}:{os.environ['PATH']}"}
+            first_epoch, seconds, cpu = whole_process(sys.executable, [script, *SHORT_RUN, *data], env)
+            with open(log) as f:
+                calls = [line for line in f.read().splitlines() if line not in VERSION_QUERIES]
+            return first_epoch, seconds, len(calls), cpu / seconds
+
+        for round_ in range(1, rounds + 1):
+            order = list(modes) if round_ % 2 else list(reversed(modes))  # each mode first in every other round
+            learners = {mode: tempfile.mkdtemp() for mode in modes}
             for script in scripts:
-                with tempfile.TemporaryDirectory() as empty:
-                    times[script]["first"].append(theano(script, empty))
-                times[script]["in_order"].append(theano(script, learner))
+                for mode in order:
+                    with tempfile.TemporaryDirectory() as empty:
+                        times[script][mode + "first"].append(theano(script, empty, mode))
+                for mode in order:
+                    times[script][mode + "in_order"].append(theano(script, learners[mode], mode))
             for script in scripts:
-                times[script]["later"].append(theano(script, learner))
+                for mode in order:
+                    times[script][mode + "later"].append(theano(script, learners[mode], mode))
                 times[script]["torch"].append(whole_process(torch_python, ["benchmarks/torch_reference.py", script,
-                                                                          *SHORT_RUN, *data]))
-        print(f"round {round_} done", file=sys.stderr, flush=True)
-    report = {"machine": machine(), "flags": " ".join(SHORT_RUN), "rounds": rounds,
-              "date": time.strftime("%Y-%m-%d %H:%M"), "load": [round(min(loads), 1), round(max(loads), 1)], "scripts": {}}
+                                                                           *SHORT_RUN, *data]))
+            for learner in learners.values():
+                shutil.rmtree(learner)
+            print(f"round {round_} done", file=sys.stderr, flush=True)
+    report = {"run": record.finish(run_record), "machine": machine(), "flags": " ".join(SHORT_RUN),
+              "rounds": rounds, "date": time.strftime("%Y-%m-%d %H:%M"),
+              "load": [round(min(loads), 1), round(max(loads), 1)], "compile_jobs": compile_jobs(), "scripts": {}}
     print(f"{'script':<24} {'first, alone':>12} {'first, in order':>15} {'later':>6} {'PyTorch':>8} {'later/PyTorch':>13}"
-          f"   (whole process, s; to the first epoch line in brackets)")
+          f"   (whole process, s, one module at a time in brackets; compiler calls first, in order, later)")
     for script, measured in times.items():
-        medians = {run: [round(statistics.median(t[i] for t in measured[run]), 2) for i in (0, 1)] for run in runs}
-        ratio = round(medians["later"][1] / medians["torch"][1], 2)
-        report["scripts"][script] = {**{f"{run}_seconds": medians[run][1] for run in runs},
-                                     **{f"{run}_to_first_epoch": medians[run][0] for run in runs},
-                                     "later_over_torch": ratio}
-        print(f"{script:<24} {medians['first'][1]:>12.1f} {medians['in_order'][1]:>15.1f} {medians['later'][1]:>6.1f} "
-              f"{medians['torch'][1]:>8.1f} {ratio:>13.2f}   ({', '.join(f'{medians[r][0]:.1f}' for r in runs)})")
+        medians = {run: [statistics.median(t[i] for t in runs_) for i in range(len(runs_[0]))]
+                   for run, runs_ in measured.items()}
+        row = {"later_over_torch": round(medians["later"][1] / medians["torch"][1], 2),
+                  "first_over_serial": round(medians["first"][1] / medians["serial_first"][1], 2),
+                  "torch_seconds": round(medians["torch"][1], 2), "torch_to_first_epoch": round(medians["torch"][0], 2)}
+        for run in (mode + run for mode in modes for run in runs):
+            first_epoch, seconds, calls, cores = medians[run]
+            row |= {f"{run}_seconds": round(seconds, 2), f"{run}_to_first_epoch": round(first_epoch, 2),
+                       f"{run}_compiler_calls": round(calls, 1), f"{run}_cores_used": round(cores, 2)}
+        report["scripts"][script] = row
+        print(f"{script:<24} " + " ".join(f"{medians[run][1]:>5.1f} ({medians['serial_' + run][1]:>5.1f})"
+                                          for run in runs) +
+              f" {medians['torch'][1]:>8.1f} {row['later_over_torch']:>13.2f}   "
+              f"({', '.join(str(medians[run][2]) for run in runs)})")
     with open(os.path.join(RESULTS, "startup.json"), "w") as f:
         json.dump(report, f, indent=2)
+
+
+def compile_jobs():
+    """How many modules the scripts compile at once here (harness/parallel_compile.py)."""
+    code = "from harness.parallel_compile import jobs; print(jobs())"
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    return int(result.stdout)
 
 
 def per_epoch(scripts, args, data, torch_version):
@@ -214,14 +269,27 @@ def per_epoch(scripts, args, data, torch_version):
 
 def startup_table(reports):
     report, = reports
-    rows = ["| script | first run, alone in an empty compiledir | first run, after the scripts before it "
-            "| later runs | PyTorch twin | later / PyTorch |", "|" + " --- |" * 6]
+    rows = ["| script | first run, alone in an empty compiledir | the same, one module at a time "
+            "| first run, after the scripts before it | the same, one module at a time | later runs "
+            "| compiler calls: first alone, after, later | cores used, first run alone (one at a time) "
+            "| PyTorch twin | later / PyTorch |", "|" + " --- |" * 10]
+
+    def cell(r, key, form):
+        return format(r[key], form) if key in r else "—"
+
     for script, r in report["scripts"].items():
-        rows.append(f"| `{script}` | {r['first_seconds']:.1f} | {r['in_order_seconds']:.1f} "
-                    f"| {r['later_seconds']:.1f} | {r['torch_seconds']:.1f} | {r['later_over_torch']:.2f}× |")
+        calls = ", ".join(cell(r, f"{run}_compiler_calls", "g") for run in ("first", "in_order", "later"))
+        rows.append(f"| `{script}` | {r['first_seconds']:.1f} | {cell(r, 'serial_first_seconds', '.1f')} "
+                    f"| {r['in_order_seconds']:.1f} | {cell(r, 'serial_in_order_seconds', '.1f')} "
+                    f"| {r['later_seconds']:.1f} | {calls} "
+                    f"| {cell(r, 'first_cores_used', '.1f')} ({cell(r, 'serial_first_cores_used', '.1f')}) "
+                    f"| {r['torch_seconds']:.1f} | {r['later_over_torch']:.2f}× |")
     load = f"; {shared_machine(report['load'])}" if "load" in report else "."
+    jobs = (f" Modules compiled {report['compile_jobs']} at once (THEANO_TUTORIALS_COMPILE_JOBS), or one at a "
+            f"time; compiler calls do not count the two version queries Theano makes whenever it is imported."
+            if "compile_jobs" in report else "")
     return "\n".join(rows) + (f"\n\nWhole process, seconds, `{report['flags']}`; the median of each over "
-                              f"{report['rounds']} round(s); {report['date']}, {report['machine']}{load}")
+                              f"{report['rounds']} round(s); {report['date']}, {report['machine']}{load}{jobs}")
 
 
 def write_docs():
@@ -273,7 +341,7 @@ def main():
         data = ["--data-dir", args.data_dir] if args.data_dir else []
         chosen = args.scripts or list(SCRIPTS)
         if args.startup:
-            startup(chosen, args.rounds, data, args.torch_python)
+            startup(chosen, args.rounds, data, args.torch_python, torch.stdout.strip())
         else:
             per_epoch(chosen, args, data, torch.stdout.strip())
     write_docs()

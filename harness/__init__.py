@@ -7,7 +7,12 @@
   imports Theano);
 - cache_repair: a compiled module that is damaged (cut short, empty, missing) is set
   aside and compiled again; a compile cache on a full disk is one paragraph;
+- compiler_checks: Theano's checks of the compiler run once per compiler, flags and CPU,
+  not in every run;
 - compile_cache: Theano reuses the C code it compiled in earlier runs;
+- parallel_compile: Theano compiles the C code a function lacks on all cores at once;
+- constant_folding: Theano folds constants it can move or index in Python without
+  compiling C code for that;
 - fast_ops: faster C code for dropout's random numbers and max-pooling, the same results,
   swapped in when a function is compiled (THEANO_FLAGS=optimizer_excluding=fast_ops: off);
 - fast_convolutions: Theano's convolutions with faster unfolding of the images, the same
@@ -46,6 +51,8 @@ def _excepthook(kind, error, traceback):
 sys.excepthook = _excepthook  # before Theano is imported: a setting it refuses is one paragraph too
 from harness import machine  # noqa: E402  imports Theano
 from harness import compile_cache  # noqa: E402, F401
+from harness import parallel_compile  # noqa: E402, F401
+from harness import constant_folding  # noqa: E402, F401
 from harness import fast_ops  # noqa: E402, F401
 from harness import fast_convolutions  # noqa: E402, F401
 from harness.flags import parse_args  # noqa: E402, F401

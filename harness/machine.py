@@ -44,6 +44,8 @@ except ValueError as error:  # a value Theano does not know
                         f"THEANO_FLAGS is {USER_FLAGS!r}; Theano also reads "
                         f"{os.environ.get('THEANORC', '~/.theanorc')}.") from None
 
+from harness import compiler_checks  # noqa: E402
+
 NO_COMPILER = not theano.config.cxx
 PYTHON_ONLY = theano.config.mode in ("FAST_COMPILE", "DebugMode", "DEBUG_MODE") or theano.config.linker.startswith("py")
 if NO_COMPILER:
@@ -57,9 +59,11 @@ elif PYTHON_ONLY:
 
 
 def _check_compiler():
-    """With a compiler, flags or BLAS you chose, build a tiny module as Theano would, once."""
+    """With a compiler, flags or BLAS you chose, build a tiny module as Theano would, once
+    for those (compiler_checks keeps that it built)."""
     chosen = [key for key in ("cxx", "gcc.cxxflags", "blas.ldflags") if user_setting(key)[1]]
-    if NO_COMPILER or not chosen:
+    settings = (theano.config.gcc.cxxflags, theano.config.blas.ldflags)
+    if NO_COMPILER or not chosen or compiler_checks.recall("build", *settings):
         return
     with tempfile.TemporaryDirectory() as folder:
         source = os.path.join(folder, "check.cpp")
@@ -79,6 +83,7 @@ def _check_compiler():
         raise SettingError(f"Theano cannot compile its C code with {', '.join(where(k) for k in chosen)}: "
                             f"{told}. Fix or remove that setting (without it, this project's defaults apply); "
                             f"`{theano.config.cxx} --version` should work.")
+    compiler_checks.keep("build", True, *settings)
 
 
 _check_compiler()

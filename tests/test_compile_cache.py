@@ -43,7 +43,7 @@ def test_the_patches_stay_off_on_another_theano():
     result = subprocess.run([sys.executable, "-c", check], cwd=REPO, capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["theano.gof.cc", "theano.gof.op"]  # Theano's own methods
-    lines = [line for line in result.stderr.splitlines() if "theano.tensor.blas" not in line]  # NumPy's BLAS, here
+    lines = [line for line in result.stderr.splitlines() if "compile_cache" in line]  # each patch says it stays off
     assert lines == ["note: harness/compile_cache.py fits Theano 1.0.5, not the installed 1.0.4: it stays off, so "
                      "Theano may compile some of its C code again in every run."], result.stderr
     # and on 1.0.5 they are in place

@@ -1,0 +1,91 @@
+"""Theano's compiler checks run once per compiler, flags and CPU (harness/compiler_checks.py):
+a later run calls the compiler for nothing but the version Theano asks at import."""
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+VERSION_QUERIES = ("-v", "-dumpversion")  # what Theano asks its compiler whenever it is imported
+
+
+def compiler(tmp_path):
+    """A g++ that logs each call (its process id and arguments), and its log. With
+    $COMPILER_DELAY set, it waits that many seconds before it compiles a module of the
+    cache (in a folder tmpXXXXXXXX)."""
+    log = tmp_path / "compiler-calls.log"
+    log.write_text("")
+    wrapper = tmp_path / "bin" / "g++"
+    wrapper.parent.mkdir()
+    wrapper.write_text(f'#!/bin/sh\necho "$$ $@" >> "{log}"\n'
+                       f'case "$*" in */tmp????????/mod.cpp*) [ -n "$COMPILER_DELAY" ] && sleep "$COMPILER_DELAY";; esac\n'
+                       f'exec {shutil.which("g++")} "$@"\n')
+    wrapper.chmod(0o755)
+    return wrapper, log
+
+
+def environment(tmp_path, compiledir, jobs, wrapper):
+    """Theano compiling into a compiledir of its own, through the logging g++ on PATH (as `g++`,
+    as Theano finds it), on `jobs` threads."""
+    return {**os.environ, "THEANO_FLAGS": f"base_compiledir={tmp_path / compiledir}",
+            "THEANO_TUTORIALS_COMPILE_JOBS": str(jobs), "PATH": f"{wrapper.parent}:{os.environ['PATH']}"}
+
+
+def run(program, env):
+    return subprocess.run([sys.executable, "-c", program], cwd=REPO, capture_output=True, text=True, env=env,
+                          timeout=900)
+
+
+def calls(log):
+    """The compiler's calls since the log was last emptied, but Theano's version queries."""
+    said = [line.split(" ", 1)[1] for line in log.read_text().splitlines()]
+    return [call for call in said if call not in VERSION_QUERIES]
+
+
+@pytest.mark.parametrize("chosen", [False, True], ids=["g++ found", "cxx chosen"])
+def test_a_later_run_calls_the_compiler_for_nothing(chosen, tmp_path):
+    # chosen: harness/machine.py checks that the compiler builds a module, once
+    wrapper, log = compiler(tmp_path)
+    env = environment(tmp_path, "compiledir", 1, wrapper)
+    if chosen:
+        env["THEANO_FLAGS"] += f",cxx={wrapper}"
+    program = "import harness, theano; print(theano.function([], theano.tensor.constant(2.0) * 3)())"
+    said = []
+    for run_ in range(2):
+        log.write_text("")
+        result = run(program, env)
+        assert result.returncode == 0 and result.stdout == "6.0\n", result.stderr
+        said.append(calls(log))
+    assert any("-march=native" in call for call in said[0])  # what Theano checks, the first time
+    assert said[1] == []
+
+
+def test_a_failed_check_is_not_kept(tmp_path):
+    wrapper, log = compiler(tmp_path)
+    env = environment(tmp_path, "compiledir", 1, wrapper)
+    env["THEANO_FLAGS"] += ",blas.ldflags=-lmyblas"
+    for run_ in range(2):
+        log.write_text("")
+        result = run("import harness", env)
+        assert result.returncode == 1 and "cannot find -lmyblas" in result.stderr, result.stderr
+        assert any("-shared" in call for call in calls(log))
+
+
+def test_the_patches_stay_off_on_another_theano():
+    # Theano imported first and given another version number, then the harness
+    check = ("import theano; theano.__version__ = '1.0.4'; import harness; from theano.gof import cmodule, op; "
+             "print(cmodule.GCC_compiler.compile_args.__module__, op.OpenMPOp.test_gxx_support.__module__)")
+    env = {**os.environ, "THEANO_FLAGS": "blas.ldflags="}  # what Theano needs to import before the harness
+    result = subprocess.run([sys.executable, "-c", check], cwd=REPO, capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["theano.gof.cmodule", "theano.gof.op"]  # Theano's own methods
+    notes = [line for line in result.stderr.splitlines() if "compiler_checks" in line]
+    assert notes == ["note: harness/compiler_checks.py fits Theano 1.0.5, not the installed 1.0.4: it stays off, so "
+                     "Theano checks its compiler again in every run."], result.stderr
+    # and on 1.0.5 they are in place
+    on_fit = subprocess.run([sys.executable, "-c", check.replace("theano.__version__ = '1.0.4'; ", "")], cwd=REPO,
+                            capture_output=True, text=True, env=env)
+    assert on_fit.stdout.split() == ["harness.compiler_checks"] * 2, on_fit.stderr
