@@ -136,13 +136,30 @@ def _missing_engine():
                            "lazylinker_ext.damaged. Run the program again: Theano compiles the engine anew.")
 
 
+_theano_refresh_lock = compilelock.refresh_lock
+
+
+def _refresh_lock(lock_file):
+    """compilelock.refresh_lock; on a full disk, the lock folder it made is removed and the
+    run stops (Theano would retry, waiting, for a lock it can never write)."""
+    try:
+        return _theano_refresh_lock(lock_file)
+    except OSError as error:
+        if not disk_full(error):
+            raise
+        lock_dir = os.path.dirname(lock_file)
+        shutil.rmtree(lock_dir, ignore_errors=True)
+        raise CompileCacheFull(os.path.dirname(lock_dir)) from None
+
+
 class _CacheLog(logging.Filter):
-    """Theano's log of its cache in a learner's words: a cached module whose file is gone is
-    said as the other damaged modules are (Theano deletes the entry and compiles the module
-    again); a full disk's error is left to the paragraph that follows it."""
+    """Theano's log of its cache and its lock in a learner's words: a cached module whose
+    file is gone is said as the other damaged modules are (Theano deletes the entry and
+    compiles the module again); what a full disk makes Theano log is left to the one
+    paragraph that follows."""
 
     def filter(self, record):
-        if isinstance(record.msg, OSError) and disk_full(record.msg):
+        if disk_full(record.msg) or disk_full(sys.exc_info()[1]):
             return False
         if str(record.msg).startswith("ModuleCache.refresh() Found key without dll"):
             print(f"note: Theano's compiled module in {os.path.dirname(record.args[0])} is damaged (missing): "
@@ -156,7 +173,9 @@ if theano.__version__ == FITS:
     COp.c_code_cache_version = c_code_cache_version
     ModuleCache._get_module = _get_module
     ModuleCache.module_from_key = module_from_key
-    logging.getLogger("theano.gof.cmodule").addFilter(_CacheLog())
+    compilelock.refresh_lock = _refresh_lock
+    for logger in ("theano.gof.cmodule", "theano.gof.compilelock"):
+        logging.getLogger(logger).addFilter(_CacheLog())
     _missing_engine()
 else:
     print(f"note: harness/compile_cache.py fits Theano {FITS}, not the installed {theano.__version__}: it stays off, "

@@ -13,6 +13,7 @@ The compiler is known by its path, size, time of change and version; the CPU by 
 The patches wrap methods of Theano 1.0.5: on any other version they stay off, and a line
 says so.
 """
+import contextlib
 import hashlib
 import json
 import os
@@ -70,12 +71,19 @@ def recall(name, *settings):
 def keep(name, answer, *settings):
     """Keep a check's answer. Where the compiledir cannot be written, it is not kept."""
     kept = {**_kept(), _key(name, settings): answer}
+    # not named tmp*: Theano's clean-up takes any such name in the compiledir for a module's folder
     try:
-        with tempfile.NamedTemporaryFile("w", dir=theano.config.compiledir, delete=False) as f:
-            json.dump(kept, f, indent=1)
-        os.replace(f.name, os.path.join(theano.config.compiledir, FILE))  # whole, even with others reading
+        part = tempfile.NamedTemporaryFile("w", dir=theano.config.compiledir, prefix=FILE + ".", suffix=".part",
+                                           delete=False)
     except OSError:
-        pass
+        return
+    try:
+        with part:
+            json.dump(kept, part, indent=1)
+        os.replace(part.name, os.path.join(theano.config.compiledir, FILE))  # whole, even with others reading
+    except OSError:  # a full disk: nothing half-written is left
+        with contextlib.suppress(OSError):
+            os.remove(part.name)
 
 
 _theano_compile_args = GCC_compiler.compile_args
