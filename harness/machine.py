@@ -39,7 +39,11 @@ if _device.startswith(("cuda", "opencl")) and importlib.util.find_spec("pygpu") 
 warnings.filterwarnings("ignore", message="DeprecationWarning: there is no c\\+\\+ compiler")  # said below
 try:
     import theano
-except ValueError as error:  # a value Theano does not know
+except ValueError as error:  # a value Theano does not know, or a compiledir it cannot use
+    if "compiledir" in str(error):
+        raise SettingError(f"Theano cannot use the folder for its compile cache: {str(error).rstrip('.')}. Give it "
+                           "a folder you can write, e.g. THEANO_FLAGS=base_compiledir=$HOME/theano-cache (THEANO_FLAGS "
+                           f"is {USER_FLAGS!r}; Theano also reads {os.environ.get('THEANORC', '~/.theanorc')}).") from None
     raise SettingError(f"Theano refuses a setting: {str(error).rstrip('.')}. Change it where you set it: "
                         f"THEANO_FLAGS is {USER_FLAGS!r}; Theano also reads "
                         f"{os.environ.get('THEANORC', '~/.theanorc')}.") from None

@@ -80,3 +80,13 @@ def test_show_traceback_shows_it(synthetic_mnist):
     result = run("3_net.py", synthetic_mnist, "floatX=float16", SHOW_TRACEBACK="1")
     assert result.returncode == 1
     assert "Traceback" in result.stderr and "SettingError" in result.stderr
+
+
+def test_a_compile_cache_that_cannot_be_written_is_one_paragraph_naming_the_fix():
+    env = {**os.environ, "THEANO_FLAGS": "base_compiledir=/proc/no-such-cache"}  # no one may make a folder there
+    result = subprocess.run([sys.executable, "0_multiply.py"], cwd=REPO, capture_output=True, text=True, env=env)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith("error: Theano cannot use the folder for its compile cache: Unable to create "
+                                    "the compiledir directory '/proc/no-such-cache/"), result.stderr
+    assert "THEANO_FLAGS=base_compiledir=" in result.stderr

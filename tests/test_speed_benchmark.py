@@ -66,3 +66,15 @@ def test_the_startup_table_shows_both_ways_of_compiling():
     row = next(line for line in text.splitlines() if line.startswith("| `5_convolutional_net.py`"))
     assert row == "| `5_convolutional_net.py` | 20.0 | 40.0 | 10.0 | 20.0 | 2.0 | 55, 55, 0 | 1.9 (1.0) | 3.5 | 0.57× |"
     assert "Modules compiled 2 at once (THEANO_TUTORIALS_COMPILE_JOBS), or one at a time" in text
+
+
+def test_the_pages_startup_table_is_its_record():
+    with open(os.path.join(speed_benchmark.RESULTS, "startup.json")) as f:
+        record = json.load(f)
+    with open(speed_benchmark.DOCS) as f:
+        page = f.read()
+    assert speed_benchmark.startup_table([record]) in page, "docs/speed.md: run benchmarks/speed_benchmark.py --docs"
+    # a number changed in the record changes the table
+    script = next(iter(record["scripts"]))
+    record["scripts"][script]["later_seconds"] += 1
+    assert speed_benchmark.startup_table([record]) not in page
