@@ -38,8 +38,8 @@ def _excepthook(kind, error, traceback):
         print("\nStopped by Ctrl-C; nothing was saved.", file=sys.stderr)
     elif issubclass(kind, LearnerError) and not os.environ.get("SHOW_TRACEBACK"):
         print(f"error: {error}", file=sys.stderr)
-    elif cache_repair.full_disk_paragraph(error, traceback) and not os.environ.get("SHOW_TRACEBACK"):
-        print(f"error: {cache_repair.full_disk_paragraph(error, traceback)}", file=sys.stderr)
+    elif (full_disk := cache_repair.full_disk_paragraph(error, traceback)) and not os.environ.get("SHOW_TRACEBACK"):
+        print(f"error: {full_disk}", file=sys.stderr)
     elif "Compilation failed (return status=" in str(error) and not os.environ.get("SHOW_TRACEBACK"):
         print(f"error: Theano could not compile its C code: {str(error).split('Compilation failed')[1][:400]} "
               "The C code and the compiler's full output are in the temporary file Theano named above. "

@@ -26,6 +26,8 @@ import shutil
 import struct
 import sys
 
+from common.errors import SettingError
+
 # What one script's first run writes into an empty compiledir (Theano's own modules and
 # the script's ops), measured with an empty compiledir: 1.1 MB for logistic regression,
 # 4.1 MB for the convnet with --figures (2026-12-06, Theano 1.0.5, g++ 12.2, -g0).
@@ -77,7 +79,6 @@ def set_aside(module_path, why):
 
 
 def _cannot_set_aside(folder, why, error):
-    from common.errors import SettingError
     raise SettingError(f"Theano's compiled module in {folder} is damaged ({why}) and cannot be set aside "
                        f"({error.strerror}). Delete that folder (Theano compiles its module again at the next "
                        f"run), or point Theano at another one: THEANO_FLAGS=base_compiledir=/another/folder.")

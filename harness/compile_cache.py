@@ -79,15 +79,16 @@ _theano_get_module = ModuleCache._get_module
 
 def _get_module(cache, name):
     """ModuleCache._get_module, refusing a module file that is damaged or does not load."""
-    if name not in cache.module_from_name:
-        why = damage(name)
-        if why:
-            raise _DamagedModule(name, why)
-        try:
-            return _theano_get_module(cache, name)
-        except ImportError as error:
-            raise _DamagedModule(name, f"it does not load: {error}") from None
-    return _theano_get_module(cache, name)
+    loading = name not in cache.module_from_name
+    why = damage(name) if loading else None
+    if why:
+        raise _DamagedModule(name, why)
+    try:
+        return _theano_get_module(cache, name)
+    except ImportError as error:
+        if not loading:
+            raise
+        raise _DamagedModule(name, f"it does not load: {error}") from None
 
 
 _theano_module_from_key = ModuleCache.module_from_key
@@ -100,12 +101,7 @@ def module_from_key(cache, key, lnk=None, keep_lock=False):
     for _ in range(10):  # each round sets one damaged module aside
         try:
             return _theano_module_from_key(cache, key, lnk, keep_lock)
-        except Exception as error:
-            if disk_full(error):
-                raise CompileCacheFull(cache.dirname) from None
-            if not isinstance(error, _DamagedModule):
-                raise
-            damaged = error
+        except _DamagedModule as damaged:
             with compilelock.lock_ctx(keep_lock=keep_lock):
                 set_aside(damaged.path, damaged.why)
             for module_hash, key_data in list(cache.module_hash_to_key_data.items()):
@@ -113,6 +109,10 @@ def module_from_key(cache, key, lnk=None, keep_lock=False):
                     key_data.delete_keys_from(cache.entry_from_key)
                     del cache.module_hash_to_key_data[module_hash]
                     cache.loaded_key_pkl.discard(key_data.key_pkl)
+        except Exception as error:
+            if disk_full(error):
+                raise CompileCacheFull(cache.dirname) from None
+            raise
     raise SettingError(f"Theano's compile cache, {theano.config.compiledir}, holds one damaged module after another. "
                        "Delete that folder (Theano compiles what it needs again), or point Theano at another one: "
                        "THEANO_FLAGS=base_compiledir=/another/folder.")
