@@ -42,6 +42,17 @@ def test_the_mistakes_shown_are_the_most_confident_first():
     assert "3 test digits it gets wrong most confidently, of 3 wrong in 5" in figure._suptitle.get_text()
 
 
+def test_every_picture_of_a_run_names_its_epochs_seed_and_test_accuracy(synthetic_mnist, tmp_path):
+    namespace = _scripts.run("3_net.py", "--epochs", "2", "--seed", "3", "--data-dir", synthetic_mnist)
+    run = namespace["run"]
+    drawn = figures.draw(run, run.params, probabilities_of=predictions.probabilities_function(namespace["accuracy"]))
+    said = f"3_net.py, 2 epochs, seed 3: test accuracy {run.accuracies[-1]:.2%}"
+    for name, figure in drawn.items():
+        if name.endswith(".png"):
+            title = figure._suptitle.get_text() if figure._suptitle else figure.axes[0].get_title()
+            assert title.endswith("\n" + said), (name, title)
+
+
 def test_the_confusion_matrix_counts_each_true_digit_against_each_answer():
     labels = np.array([0, 0, 1, 1, 1, 2])
     answers = np.array([0, 1, 1, 1, 2, 2])
