@@ -441,9 +441,11 @@ def mistakes_view(results):
 
 
 def flags_of(command_line):
-    """'seed=2,sgd-lr=0.5' of `python PROGRAM --seed 2 --sgd-lr 0.5 --data-dir PATH`; 'default' without flags."""
+    """'seed=2,sgd-lr=0.5' of `python PROGRAM --seed 2 --sgd-lr 0.5 --data-dir PATH --figures DIR`; 'default'
+    without flags (where the data and the pictures go change no result)."""
     words = command_line.split()[2:]
-    pairs = [f"{flag[2:]}={value}" for flag, value in zip(words[::2], words[1::2]) if flag != "--data-dir"]
+    pairs = [f"{flag[2:]}={value}" for flag, value in zip(words[::2], words[1::2])
+             if flag not in ("--data-dir", "--figures")]
     return ",".join(pairs) or "default"
 
 
