@@ -14,6 +14,8 @@ def test_a_record_names_the_command_date_machine_load_and_versions(tmp_path):
     run = record.finish(record.start(["3_net.py", "--data-dir", str(tmp_path), f"--figures={REPO}/results/figures"]))
     assert run["command"] == "python 3_net.py --data-dir PATH --figures=results/figures"
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", run["date"]) and " cores, " in run["machine"]
+    assert re.fullmatch(r"family \d+, model \d+", run["cpu"]) and run["blas"] in ("Haswell", "SkylakeX", "Zen",
+                                                                                    "SandyBridge", "Cooperlake")
     assert run["load_before"] >= 0 and run["load_after"] >= 0
     assert set(run["versions"]) == {"python", "theano", "numpy"}
     assert record.start(peers={"torch": "2.13.0"})["versions"]["torch"] == "2.13.0"
