@@ -90,5 +90,7 @@ def fast_convolutions(node):
     return with_stack_trace(node, new_node.outputs)
 
 
-# CorrMM appears in 'specialize_device', where Theano turns abstract convolutions into it
-register(fast_convolutions, "fast_convolutions", register_specialize_device)
+def install():
+    """Register the rewrite (unless THEANO_FLAGS's optimizer_excluding names it)."""
+    # CorrMM appears in 'specialize_device', where Theano turns abstract convolutions into it
+    register(fast_convolutions, "fast_convolutions", register_specialize_device)

@@ -247,5 +247,9 @@ REWRITES = {
     "fast_max_pool_grad": _rewrite_pooling(MaxPoolGrad, MaxPoolGradient, 3),
     "fast_masked_max_pool_grad": fast_masked_max_pool_grad,
 }
-for _name, _rewrite in REWRITES.items():
-    register(_rewrite, _name, register_specialize)
+
+
+def install():
+    """Register the rewrites (but those THEANO_FLAGS's optimizer_excluding names)."""
+    for name, rewrite in REWRITES.items():
+        register(rewrite, name, register_specialize)
