@@ -24,7 +24,8 @@ def show_errors_as_paragraphs():
 
 
 def _excepthook(kind, error, traceback):
-    """SHOW_TRACEBACK=1 shows the traceback."""
+    """An error a user can fix as one paragraph, Ctrl-C as one line; SHOW_TRACEBACK=1 shows
+    the traceback."""
     if issubclass(kind, KeyboardInterrupt):
         print("\nStopped by Ctrl-C; nothing was saved.", file=sys.stderr)
     elif issubclass(kind, LearnerError) and not os.environ.get("SHOW_TRACEBACK"):
@@ -39,7 +40,7 @@ def _excepthook(kind, error, traceback):
         sys.__excepthook__(kind, error, traceback)
 
 
-# The steps that need Theano import the module that takes them once it is imported.
+# The steps whose module imports Theano import it when they run, once Theano is imported.
 
 def keep_compiler_checks():
     """Theano's checks of the compiler run once per compiler, flags and CPU (compiler_checks.py)."""
