@@ -1,12 +1,13 @@
 """The fast ops' C code, kept as C in harness/c/, and handed to Theano as its ops ask for it.
 
 A file is handed over as it is (CFile.text), or after the macros its op defines for it
-(CFile.code): its line "// Macros the op defines: NAME ..." names them, and a macro
-missing or not used there stops the op when it is built, not when the C compiles. A
-#line directive before the file's text makes the compiler's errors and warnings name
-harness/c/FILE.c and its line; one after it names the code Theano writes next as Theano's.
-The file's version, for Theano's cache of compiled modules, is a digest of its text: a
-change to the C compiles anew.
+(CFile.code): its line "// Macros the op defines: NAME ..." names them. A macro the file
+names but never uses stops the import of the op's module; one the op leaves out, or gives
+without the file naming it, stops Theano's compiling with an error naming both, before any
+compiler runs. A #line directive before the file's text makes the compiler's errors and
+warnings name harness/c/FILE.c and its line; one after it names the code Theano writes
+next as Theano's. The file's version, for Theano's cache of compiled modules, is a digest
+of its text: a change to the C compiles anew.
 """
 import hashlib
 import os
@@ -27,7 +28,7 @@ class CFile:
         declared = MACROS_LINE.search(self.source)
         self.macros = declared.group(1).split() if declared else []
         code = re.sub(r"//.*", "", self.source)  # without its comments
-        unused = [name for name in self.macros if not re.search(rf"\b{name}\b", code)]
+        unused = [macro for macro in self.macros if not re.search(rf"\b{macro}\b", code)]
         if unused:
             raise ValueError(f"{self.name} names macros it does not use: {', '.join(unused)}")
         # a tuple of ints, as Theano's c_code_cache_version is
