@@ -118,8 +118,10 @@ class _Loader(importlib.abc.Loader):
 
     def exec_module(self, module):
         self.loader.exec_module(module)
-        module.call_subprocess_Popen = _answered(module.call_subprocess_Popen, _return_code, _return_code)
-        module.output_subprocess_Popen = _answered(module.output_subprocess_Popen, _output_to_json, _output_from_json)
+        if hasattr(module, "call_subprocess_Popen") and hasattr(module, "output_subprocess_Popen"):  # Theano 1.0
+            module.call_subprocess_Popen = _answered(module.call_subprocess_Popen, _return_code, _return_code)
+            module.output_subprocess_Popen = _answered(module.output_subprocess_Popen, _output_to_json,
+                                                       _output_from_json)
 
 
 class _Finder:
