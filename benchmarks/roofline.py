@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 
+from common import talk
 from cpu import theano_openblas
 
 # Per script, its layers in order: ("dense", inputs, outputs) or
@@ -54,7 +55,7 @@ def training_flops(script, batch):
 def epoch_flops(script, batch, ntrain, ntest):
     """FLOPs of an epoch as the scripts time it: the training steps (the last partial
     batch left out, as the scripts do), then the test set classified."""
-    steps = len(range(batch, ntrain, batch))
+    steps = len(talk.batches(ntrain, batch))
     return steps * training_flops(script, batch) + ntest * forward_flops(script)
 
 
