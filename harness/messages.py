@@ -10,6 +10,12 @@ GUESSING_COST = math.log(10)  # the cross-entropy of guessing among ten classes:
 SMALLER_LR = "Try one ten or a hundred times smaller (--help shows the script's own)."
 
 
+def unknown_model(model, models):
+    return (f"harness.Run(..., model={model!r}): the model's name chooses the pictures --figures draws of its first "
+            f"layer, and it is none of those the harness knows ({', '.join(map(repr, models))}, in common/talk.py). "
+            f"Name the one your model is most like, or add yours there.")
+
+
 def settings(script, args, kept, held_out, tested):
     held = f" (and {held_out} held out for validation)" if held_out else ""
     return (f"{script}: {args.epochs} epochs, batch {args.batch_size}, lr {args.lr}, seed {args.seed}; "

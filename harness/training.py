@@ -73,7 +73,7 @@ class Run:
         before the graph is built. `dropout=True`: the model drops units at random, and --seed
         chooses that noise too."""
         if model not in talk.MODELS:
-            raise ValueError(f"model={model!r} is none of the models common/talk.py knows: {', '.join(talk.MODELS)}")
+            raise SettingError(messages.unknown_model(model, list(talk.MODELS)))
         seeded = "the starting weights and the dropout noise" if dropout else "the starting weights"
         self.args = parse_args(doc, epochs=100, batch_size=128, seed=(1, seeded), dropout=dropout, data=True,
                                validation=True, model=True, figures=True, **defaults)
@@ -127,13 +127,13 @@ class Run:
         self.compiling.start()  # what the script does next
         return trX[:kept], teX, trY[:kept], teY
 
-    def training(self, params, predict, test, model, responses=None):
+    def training(self, params, predict, test, graph, responses=None):
         """The run, to train in: `with run.training(...)` loads --load-model on entering and
         ends the run on leaving (__exit__). The script hands over its weights `params`, its
-        `predict` function, its `test` set (X, Y) in its own shape, its `model` as (X, py_x),
-        the input and the probabilities, and for a convnet `responses()`, its blocks'
-        responses to a test image."""
-        self.model = Model(params, predict, test, *model, responses)
+        `predict` function, its `test` set (X, Y) in its own shape, its model's `graph` as
+        (X, py_x), the input and the probabilities, and for a convnet `responses()`, its
+        blocks' responses to a test image."""
+        self.model = Model(params, predict, test, *graph, responses)
         return self
 
     def batches(self, count):

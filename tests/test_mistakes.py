@@ -2,6 +2,7 @@
 its run, its most confident mistakes, and the confusion matrix of the test set; and how the
 pictures label classes and epochs."""
 import os
+import subprocess
 import sys
 
 import numpy as np
@@ -91,3 +92,22 @@ def test_a_learning_curve_marks_whole_epochs_even_for_one():
         figure.canvas.draw()
         for axis in figure.axes:
             assert [label.get_text() for label in axis.get_xticklabels()] == ticks
+
+
+MY_NET = """import sys
+sys.argv = ['7_my_net.py'] + sys.argv[1:]
+with open('3_net.py') as script:
+    source = script.read()
+assert 'model="sigmoid net (2000)"' in source
+exec(compile(source.replace('model="sigmoid net (2000)"', 'model="my net"'), '7_my_net.py', 'exec'),
+     {'__name__': '__main__'})
+"""
+
+
+def test_a_model_the_pictures_do_not_know_is_one_paragraph_naming_those_they_do(synthetic_mnist):
+    result = subprocess.run([sys.executable, "-c", MY_NET, "--data-dir", synthetic_mnist], cwd=REPO,
+                            capture_output=True, text=True)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    [paragraph] = result.stderr.strip().splitlines()
+    assert paragraph.startswith("error: harness.Run(..., model='my net'): ")
+    assert "'modern net (2012+)'" in paragraph and "common/talk.py" in paragraph
