@@ -82,7 +82,8 @@ def sgemm_and_kernels(env):
     """(sgemm GFLOP/s, the OpenBLAS kernels of Theano's C code), measured in a process
     with the scripts' environment: OPENBLAS_CORETYPE is read when OpenBLAS loads."""
     code = "from roofline import sgemm_gflops; from cpu import openblas_kernels; print(sgemm_gflops(), openblas_kernels())"
-    result = subprocess.run([sys.executable, "-c", code], cwd=os.path.join(REPO, "benchmarks"), env=env,
+    result = subprocess.run([sys.executable, "-c", code], cwd=os.path.join(REPO, "benchmarks"),
+                            env={**env, "PYTHONPATH": REPO},  # roofline reads the scripts' layers with common/
                             capture_output=True, text=True, check=True)
     gflops, kernels = result.stdout.split()
     return float(gflops), kernels
