@@ -7,6 +7,7 @@ demos/_pictures.py, and benchmarks/comparison.py the comparison of the four mode
 import io
 import os
 import tempfile
+from typing import NamedTuple
 
 import matplotlib
 
@@ -18,49 +19,60 @@ import numpy as np  # noqa: E402
 from common.errors import PathError  # noqa: E402
 from common import talk  # noqa: E402
 from common.jupyter_kernel import in_notebook  # noqa: E402
-from load import CLASS_WORD, CLASSES, SUBJECT  # noqa: E402
+from common.datasets import CLASS_WORD, CLASSES, SUBJECT  # noqa: E402
 
 
-def draw(run, params, responses=None, probabilities_of=None):
-    """The figures of one training run, as {file name: figure} for write(). `probabilities_of`,
-    if given, maps the run's test images to its model's ten probabilities for each. Each
+class Trained(NamedTuple):
+    """What draw() shows of one training run, handed over by the harness."""
+    script: str  # the program's name, which the files' names start with
+    name: str  # its model's name, one of common/talk.py's MODELS: which pictures of its weights
+    dataset: str
+    seed: int
+    loaded: str  # the --load-model file it started from, or None
+    slides: float  # the slides' test accuracy, or None on other data
+    accuracies: list  # per epoch: the test accuracy, the mean training cost, the validation accuracy
+    costs: list
+    validation_accuracies: list
+    weights: np.ndarray  # the first layer's weights
+    images: np.ndarray  # the test images, in the shape the model takes
+    labels: np.ndarray  # their classes
+    probabilities: np.ndarray  # the model's ten probabilities for each test image
+    responses: list  # a convnet's blocks' responses to a test image, or None
+
+
+def draw(run):
+    """The figures of one training run (a Trained), as {file name: figure} for write(). Each
     picture says which model it shows: its epochs, seed and test accuracy."""
     stem = os.path.splitext(run.script)[0]
-    first = params[0].get_value()
-    slides = run.slides_accuracy if run.args.dataset == "mnist" else None
-    images, onehot = run.test
-    labels = np.argmax(onehot, axis=1)
-    probabilities = probabilities_of(images) if probabilities_of is not None else None
-    about = trained_model(run, np.mean(np.argmax(probabilities, axis=1) == labels) if probabilities is not None
-                          else run.accuracies[-1] if run.accuracies else None)
-    named = {stem + "_learning_curve.png": learning_curve(run.accuracies, run.costs, run.script, slides,
+    answers = np.argmax(run.probabilities, axis=1)
+    about = trained_model(run, np.mean(answers == run.labels))
+    named = {stem + "_learning_curve.png": learning_curve(run.accuracies, run.costs, run.script, run.slides,
                                                           run.validation_accuracies, about)}
-    if first.shape == (784, 10):
-        named[stem + "_weights.png"] = class_weights(first, run.args.dataset, about)
-    elif first.ndim == 2:
-        named[stem + "_hidden_units.png"] = hidden_units(first, about=about)
+    shown = talk.MODELS[run.name]
+    if shown == "classes":
+        named[stem + "_weights.png"] = class_weights(run.weights, run.dataset, about)
+    elif shown == "hidden units":
+        named[stem + "_hidden_units.png"] = hidden_units(run.weights, about=about)
     else:
-        named[stem + "_filters.png"] = conv_filters(first, about)
-        if responses is not None:
-            named[stem + "_responses.png"] = conv_responses(responses(), run.args.dataset, about)
-    if probabilities is not None:  # what the model gets wrong on the test set, from its own probabilities
-        named[stem + "_mistakes.png"] = mistakes(images, labels, probabilities, run.script, run.args.dataset,
-                                                 about=about)
-        answers = np.argmax(probabilities, axis=1)
-        named[stem + "_confusion.png"] = confusion(labels, answers, run.script, run.args.dataset, about)
-        named[stem + "_confusion.csv"] = confusion_csv(labels, answers, run.args.dataset)  # the numbers it shows
+        named[stem + "_filters.png"] = conv_filters(run.weights, about)
+        if run.responses is not None:
+            named[stem + "_responses.png"] = conv_responses(run.responses, run.dataset, about)
+    # what the model gets wrong on the test set, from its own probabilities
+    named[stem + "_mistakes.png"] = mistakes(run.images, run.labels, run.probabilities, run.name, run.dataset,
+                                             about=about)
+    named[stem + "_confusion.png"] = confusion(run.labels, answers, run.name, run.dataset, about)
+    named[stem + "_confusion.csv"] = confusion_csv(run.labels, answers, run.dataset)  # the numbers it shows
     return named
 
 
 def trained_model(run, accuracy):
     """One line naming the model a run's pictures show: its training and its test accuracy."""
-    args, epochs = run.args, len(run.accuracies)
-    trained = f"{epochs} epoch{'s' * (epochs != 1)}, seed {args.seed}"
-    if args.load_model:
-        loaded = f"weights from {os.path.basename(args.load_model)}"
+    epochs = len(run.accuracies)
+    trained = f"{epochs} epoch{'s' * (epochs != 1)}, seed {run.seed}"
+    if run.loaded:
+        loaded = f"weights from {os.path.basename(run.loaded)}"
         trained = f"{loaded} + {trained}" if epochs else loaded
-    tested = "" if accuracy is None else f": test accuracy {accuracy:.2%}"
-    return f"{run.script}, {trained}{tested}"
+    return f"{run.script}, {trained}: test accuracy {accuracy:.2%}"
 
 
 def _titled(title, about):
@@ -206,7 +218,7 @@ def conv_responses(blocks, dataset="mnist", about=None):
     return figure
 
 
-def mistakes(images, labels, probabilities, script, dataset="mnist", count=24, about=None):
+def mistakes(images, labels, probabilities, name, dataset="mnist", count=24, about=None):
     """The `count` test images the model gets wrong with the most confidence, most
     confident first: its answer and probability above each, the true label below."""
     classes, subject = CLASSES[dataset], SUBJECT[dataset]
@@ -226,7 +238,7 @@ def mistakes(images, labels, probabilities, script, dataset="mnist", count=24, a
         axis.set_title(f"says {classes[answers[index]]} ({probabilities[index, answers[index]]:.0%})", fontsize=10,
                        color="tab:red")
         axis.set_xlabel(f"label {classes[labels[index]]}  #{index + 1}", fontsize=9)
-    figure.suptitle(_titled(f"{talk.NAMES.get(script, script)}: the {len(shown)} test {subject}s it gets wrong most "
+    figure.suptitle(_titled(f"{name}: the {len(shown)} test {subject}s it gets wrong most "
                             f"confidently, of {len(wrong)} wrong in {len(labels)}\n(above: its answer and "
                             f"probability; below: the true label and the test image's number)", about), fontsize=11)
     figure.tight_layout()
@@ -248,7 +260,7 @@ def confusion_csv(labels, answers, dataset="mnist"):
     return "".join(",".join(row) + "\n" for row in rows)
 
 
-def confusion(labels, answers, script, dataset="mnist", about=None):
+def confusion(labels, answers, name, dataset="mnist", about=None):
     """The confusion matrix of the test set: how often each true class (row) got each
     answer (column); the diagonal is right, the rest the mistakes."""
     classes, subject = CLASSES[dataset], SUBJECT[dataset]
@@ -266,7 +278,7 @@ def confusion(labels, answers, script, dataset="mnist", about=None):
     axis.set_yticks(range(10), classes)
     axis.set(xlabel="the model's answer", ylabel=f"the true {CLASS_WORD[dataset]}")
     wrong = int(off_diagonal.sum())
-    axis.set_title(_titled(f"{talk.NAMES.get(script, script)}: {wrong} of {counts.sum()} test {subject}s wrong "
+    axis.set_title(_titled(f"{name}: {wrong} of {counts.sum()} test {subject}s wrong "
                            f"({wrong / counts.sum():.2%})\nconfusion matrix (red: the mistakes; green: right)", about),
                    fontsize=11)
     figure.tight_layout()

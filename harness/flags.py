@@ -15,7 +15,7 @@ import shlex
 import sys
 import tempfile
 
-from common import bounds
+from common import bounds, datasets, talk
 from common.errors import SettingError
 from harness.model_file import read_params
 from common.jupyter_kernel import in_notebook
@@ -142,7 +142,7 @@ def parse_args(doc, flags="", *, epochs=None, lr=None, batch_size=None, seed=Non
                                  "a quick run (docs/quick-runs.md) (default: all)")
         parser.add_argument("--ntest", type=bounds.whole(1),
                             help="test on the first N test images (default: all)")
-        parser.add_argument("--dataset", choices=["mnist", "fashion"], default="mnist",
+        parser.add_argument("--dataset", choices=list(datasets.TITLE), default="mnist",
                             help="MNIST digits, or Fashion-MNIST clothes in the same format (default: mnist)")
         parser.add_argument("--data-dir", metavar="DIR",
                             help="folder holding the four data files (default: see docs/data.md)")
@@ -165,7 +165,8 @@ def parse_args(doc, flags="", *, epochs=None, lr=None, batch_size=None, seed=Non
                             help=f"{help} (default: %(default)s)")
     args = parser.parse_args(shlex.split(flags) + ([] if in_notebook() else sys.argv[1:]))
     args.defaults = {name: parser.get_default(name) for name in vars(args)}
-    if getattr(args, "ntrain", None) is not None and args.ntrain <= getattr(args, "batch_size", 0):
+    ntrain, batch_size = getattr(args, "ntrain", None), getattr(args, "batch_size", None)
+    if ntrain is not None and batch_size is not None and not talk.batches(ntrain, batch_size):
         parser.error(f"--ntrain {args.ntrain} is not more than one batch ({flag(args, 'batch_size')}): the "
                      f"training loop takes only batches that end before the last image")
     if getattr(args, "save_model", None) and getattr(args, "figures", None) \

@@ -262,7 +262,7 @@ def test_every_models_answer_on_the_command_line_and_to_a_digit_drawn_in_the_bro
     said = own_predictions(models, synthetic_mnist, draw.mnist_style(seven()))
     assert lines[0].startswith(f"{tmp_path / 'seven.png'}: ")
     for script in draw.MODELS:
-        assert f"{draw.talk.NAMES[script]} {said[script]} (" in lines[0], lines[0]
+        assert f"{draw.talk.model(script)} {said[script]} (" in lines[0], lines[0]
     assert lines[1].startswith(f"{tmp_path / 'notes.txt'} is not an image")
 
     if not os.path.exists(CHROMIUM):
