@@ -25,6 +25,7 @@ from theano import gof
 from theano import tensor as T
 
 import _scripts
+from common import bounds
 from common.errors import PathError
 
 GET_DOT = ("install Graphviz (apt install graphviz, brew install graphviz or conda install graphviz) "
@@ -283,7 +284,7 @@ def main():
                         help="which scripts, by number (default: all of them)")
     parser.add_argument("--figures", metavar="DIR", help="write the graphs into DIR: text, and pictures when "
                         "Graphviz's dot is installed")
-    parser.add_argument("--pictures-up-to", type=int, metavar="NODES", help="with --figures, draw only the graphs of "
+    parser.add_argument("--pictures-up-to", type=bounds.whole(1), metavar="NODES", help="with --figures, draw only the graphs of "
                         "at most NODES nodes as written (default: all; a larger one is text only)")
     parser.add_argument("--data-dir", metavar="DIR", help="the MNIST folder for scripts 2-5 (default: as they find it)")
     args = parser.parse_args()
