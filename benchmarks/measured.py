@@ -544,10 +544,50 @@ def log_head_view(results, name):
     return {"head": fenced([*output.splitlines()[:2], "..."])}
 
 
+# demos/graphs.py's lines of each function's graph and of the files it wrote
+GRAPH_SUMMARY = re.compile(r"^(?P<function>\w+): (?P<as_written>\d+) nodes? as written \((?P<model_and_cost>\d+) model "
+                           r"and cost(?:, (?P<by_grad>\d+) added by T\.grad, (?P<updates>\d+) updates)?\); "
+                           r"(?P<after>\d+) nodes? after the optimisations, (?P<runs>.+)$")
+GRAPH_FUSED = re.compile(r"^  fused: (?P<fused_operations>\d+) elementwise operations into (?P<fused_loops>\d+) loops")
+
+
+def graphs_view(results):
+    """results/graphs.log: per script and function (2_logistic_regression.py/train/after) the nodes
+    as written, of them model and cost, made by T.grad and updates, the nodes after the
+    optimisations, its fused loops and the elementwise operations in them, the nodes that run
+    in Python; the table of them all; the files the runs wrote."""
+    view, runs, files = {}, [], []
+    for command_line, run, output in read_log(results, "graphs.log"):
+        runs.append(run)
+        for line in output.splitlines():
+            summary, fused = GRAPH_SUMMARY.match(line), GRAPH_FUSED.match(line)
+            if line.startswith("== "):
+                script = view.setdefault(line[3:], {})
+            elif summary:
+                python = re.search(r"(\d+) in Python", summary["runs"])
+                function = script[summary["function"]] = {
+                    **{k: int(v) for k, v in summary.groupdict().items() if v and v.isdigit()},
+                    "in_python": int(python[1]) if python else 0, "fused_loops": 0, "fused_operations": 0}
+            elif fused:
+                function.update({k: int(v) for k, v in fused.groupdict().items()})
+            elif line.startswith("wrote "):
+                files.append(line[len("wrote "):])
+    rows = ["| script | function | nodes as written | of which `T.grad` | after | fused loops (operations) | runs as |",
+            "| --- | --- | --- | --- | --- | --- | --- |"]
+    for script, functions in view.items():
+        for name, f in functions.items():
+            fused = f"{f['fused_loops']} ({f['fused_operations']})" if f["fused_loops"] else "–"
+            runs_as = f"C, {f['in_python']} in Python" if f["in_python"] else "C"
+            rows.append(f"| {script} | {name} | {f['as_written']} | {f.get('by_grad', '–')} | {f['after']} | {fused} "
+                        f"| {runs_as} |")
+    in_python = sum(f["in_python"] for functions in view.values() for f in functions.values())
+    return {**view, "table": "\n".join(rows), "in_python": in_python, "files": files, "recorded": when(runs)}
+
+
 VIEWS = {
     "summary.json": talk_view, "seeds.csv": seeds_view, "validation_10000.csv": validation_view,
     "takeaways.json": takeaways_view, "takeaways.log": takeaways_log_view, "knn.json": knn_view,
-    "load.json": load_view, "speed*.json": speed_table_view,
+    "load.json": load_view, "speed*.json": speed_table_view, "graphs.log": graphs_view,
     "moons_sgd_vs_rmsprop.log": lambda results: moons_view(results, "moons_sgd_vs_rmsprop.log"),
     "moons_sigmoid_vs_rectifier.log": lambda results: moons_view(results, "moons_sigmoid_vs_rectifier.log"),
     "1_linear_regression.log": linear_regression_view, "quick_runs.log": quick_runs_view,
