@@ -90,12 +90,13 @@ def keep(path, argv, output, run):
 
 
 def scrubbed(text, argv):
-    """`text` with the folders of this machine that `argv` names, and the project's, as a record shows them."""
+    """`text` with the folders of this machine that `argv` names, the project's and the home folder
+    (where Theano keeps its compile cache, which its warnings name) as a record shows them."""
     for word in argv:
         value = word.partition("=")[2] if word.startswith("--") else word
         if os.path.isabs(value):
             text = text.replace(value, shown(value))
-    return text.replace(REPO + os.sep, "")
+    return text.replace(REPO + os.sep, "").replace(os.path.expanduser("~") + os.sep, "~" + os.sep)
 
 
 def main():

@@ -57,6 +57,7 @@ def run(script, flags, log_path, mode="w"):
         process = subprocess.Popen([sys.executable, script, *flags], cwd=REPO, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True)
         for line in process.stdout:
+            line = record.scrubbed(line, [script, *flags])
             log.write(line)
             log.flush()
             print(line, end="", flush=True)

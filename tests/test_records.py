@@ -40,7 +40,7 @@ def replace(path, old, new):
 # One number changed in each record the pages read: (record, the number's text in it, the
 # changed text, a page that shows it).
 CHANGES = [
-    ("summary.json", '"final_accuracy": 0.9944', '"final_accuracy": 0.9947', "docs/results.md"),
+    ("summary.json", '"final_accuracy": 0.9947', '"final_accuracy": 0.9950', "docs/results.md"),
     ("trajectories.csv", "3_net.py,90,0.9535,", "3_net.py,90,0.9536,", "docs/results.md"),
     ("seeds.csv", "3_net.py,3,,100,0.9573,", "3_net.py,3,,100,0.9583,", "README.md"),
     ("seeds.json", '5_convolutional_net.py --epochs 100 --seed 3 --data-dir PATH",\n   "date": "2026-11-30"',
