@@ -136,9 +136,10 @@ def test_a_refused_flag_stops_the_cell_with_one_paragraph_and_the_kernel_lives(s
     assert status == "ok" and not errors, stderr
     assert re.search(r"^my notebook\.ipynb: 1 epochs in", stdout, re.M), stdout
     # shown under the cell and written to the folder, the same pictures
-    written = sorted(os.listdir(figures))
+    written = sorted(name for name in os.listdir(figures) if name.endswith(".png"))
     assert written == [f"my notebook_{name}.png" for name in FIGURES["2_logistic_regression.py"]]
     assert sorted(shown) == sorted((figures / name).read_bytes() for name in written)
+    assert sorted(os.listdir(figures)) == sorted(written + ["my notebook_confusion.csv"])  # and the numbers
     assert png_size(figures / "my notebook_weights.png")[0] > 1000  # ten 28x28 weight pictures in a row
 
 
