@@ -3,8 +3,7 @@
 `import harness` takes the steps in STEPS, in that order, then offers the scripts
 parse_args (harness/flags.py: the command line), Run (harness/training.py: the per-epoch
 report, Ctrl-C, and what a run writes when it ends) and load_params, save_params
-(harness/model_file.py: the learned weights as an .npz file). harness/predictions.py
-(what the script's own model answers for each test image) is imported by --figures only.
+(harness/model_file.py: the learned weights as an .npz file).
 """
 import os
 import sys
