@@ -141,3 +141,31 @@ def test_mnist_twins_take_the_scripts_steps(script, framework, synthetic_mnist, 
         for name in theano_weights.files:
             difference = np.abs(twin_weights[name] - theano_weights[name]).max()
             assert difference <= WEIGHT_BOUND[script], f"{name}: max |difference| {difference:.3g}"
+
+
+@pytest.mark.parametrize("script", ["2_logistic_regression.py", "3_net.py", "4_modern_net.py", "5_convolutional_net.py"])
+def test_the_speed_benchmark_times_the_pytorch_twin(script, synthetic_mnist):
+    sys.path.insert(0, os.path.join(REPO, "benchmarks"))
+    import speed_benchmark
+    command = [speed_benchmark.torch_twin(script), "--epochs", "2", "--ntrain", "300", "--ntest", "100",
+               "--data-dir", synthetic_mnist]
+    seconds = speed_benchmark.epoch_seconds(sys.executable, command, dict(os.environ))
+    assert len(seconds) == 2 and all(s > 0 for s in seconds)
+
+
+def test_the_pages_run_the_twins_with_only_flags_they_take():
+    from test_docs import PAGES, commands
+    used = [(program, flags) for page in PAGES for program, flags in commands(page) if program.startswith("twins/")]
+    assert used
+    for program, flags in used:
+        said = subprocess.run([sys.executable, program, "--help"], cwd=REPO, capture_output=True, text=True)
+        assert said.returncode == 0 and set(flags) <= set(said.stdout.split()), (program, flags, said.stdout)
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_a_weights_file_of_another_model_is_one_paragraph(framework, synthetic_mnist, tmp_path):
+    np.savez(tmp_path / "other.npz", np.zeros((784, 10), np.float32))
+    said = subprocess.run([sys.executable, twin("3_net.py", framework), "--epochs", "1", "--data-dir", synthetic_mnist,
+                           "--load-model", str(tmp_path / "other.npz")], cwd=REPO, capture_output=True, text=True)
+    assert said.returncode == 1 and "Traceback" not in said.stderr
+    assert said.stderr.startswith(f"error: The model file {tmp_path / 'other.npz'} holds weights of shapes [(784, 10)]")
