@@ -60,7 +60,11 @@ def parse_args(doc, **defaults):
         parser.add_argument("--load-model", metavar="PATH", help="start from the weights in PATH, written by "
                                                                  "--save-model of this twin or of its Theano script")
         parser.add_argument("--save-model", metavar="PATH", help="write the learned weights to PATH (.npz)")
-    return parser.parse_args()
+    args = parser.parse_args()
+    folder = os.path.dirname(getattr(args, "save_model", None) or "") or os.curdir
+    if not os.access(folder, os.W_OK) or not os.path.isdir(folder):  # found now, not after the training
+        parser.error(f"--save-model {args.save_model}: {folder} is not a folder this program can write into")
+    return args
 
 
 class Run:
