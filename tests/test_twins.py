@@ -26,8 +26,8 @@ from common.epoch_line import PATTERN as EPOCH_LINE
 
 MISSING = [name for name in ("jax", "torch") if importlib.util.find_spec(name) is None]
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(MISSING), reason=(
-    f"the twins need {' and '.join(MISSING)}, the optional dependency group twins: install it with "
-    f"`uv sync --group twins` and run `uv run --group twins pytest -m slow tests/test_twins.py` "
+    f"the twins need {' and '.join(MISSING)}, the optional dependency group twins: run "
+    f"`uv run --group twins pytest -m slow tests/test_twins.py`, which installs it "
     f"(pip: `pip install -r twins/requirements.txt`)"))]
 
 FRAMEWORKS = ("jax", "torch")
