@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-args = _twins.parse_args(__doc__, epochs=100, lr=0.01, seed=1)
+args = _twins.parse_args(__doc__, epochs=100, lr=0.01, seed=(1, "the noise in the data"))
 np.random.seed(args.seed)
 
 

@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-run = _twins.Run(__doc__, lr=0.001)
+run = _twins.Run(__doc__, lr=0.001, dropout=True)
 args = run.args
 key = jax.random.PRNGKey(args.seed)  # the dropout noise: split anew for each step
 

@@ -10,7 +10,7 @@ import _twins  # before torch: the project's command line, data and epoch lines
 import numpy as np
 import torch
 
-run = _twins.Run(__doc__, lr=0.001)
+run = _twins.Run(__doc__, lr=0.001, dropout=True)
 args = run.args
 torch.manual_seed(args.seed)  # the dropout noise
 

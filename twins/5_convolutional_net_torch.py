@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-run = _twins.Run(__doc__, lr=0.001)
+run = _twins.Run(__doc__, lr=0.001, dropout=True)
 args = run.args
 torch.manual_seed(args.seed)  # the dropout noise
 

@@ -38,7 +38,8 @@ sys.excepthook = _excepthook
 
 def parse_args(doc, **defaults):
     """The flags of a twin: --epochs, --lr and --seed where `defaults` gives them (name:
-    default, as the script's own), and with data=True those of the MNIST scripts."""
+    default, as the script's own; seed=(default, what it chooses)), and with data=True
+    those of the MNIST scripts."""
     parser = argparse.ArgumentParser(prog=os.path.basename(sys.argv[0]), description=doc)
     if "epochs" in defaults:
         parser.add_argument("--epochs", type=bounds.whole(0), default=defaults["epochs"],
@@ -47,9 +48,10 @@ def parse_args(doc, **defaults):
         parser.add_argument("--lr", type=bounds.positive, default=defaults["lr"],
                             help="learning rate (default: %(default)s)")
     if "seed" in defaults:
-        parser.add_argument("--seed", type=bounds.seed(), default=defaults["seed"],
-                            help="seed of the starting weights (NumPy's, as in the Theano script) and of the "
-                                 "dropout noise (the framework's) (default: %(default)s)")
+        seed, chosen = defaults["seed"]
+        parser.add_argument("--seed", type=bounds.seed(), default=seed,
+                            help=f"seed of the random numbers that choose {chosen}; same seed, same results "
+                                 f"(default: %(default)s)")
     if defaults.get("data"):
         parser.add_argument("--batch-size", type=bounds.whole(1), default=128,
                             help="examples per gradient step (default: %(default)s)")
@@ -70,8 +72,11 @@ def parse_args(doc, **defaults):
 class Run:
     """One training run of an MNIST twin: its flags, data, starting weights, epoch lines."""
 
-    def __init__(self, doc, lr):
-        self.args = parse_args(doc, epochs=100, lr=lr, seed=1, data=True)
+    def __init__(self, doc, lr, dropout=False):
+        """`dropout=True`: the model drops units at random, and --seed chooses that noise too."""
+        seeded = "the starting weights (NumPy's, the Theano script's)" + \
+            (" and the dropout noise (the framework's)" if dropout else "")
+        self.args = parse_args(doc, epochs=100, lr=lr, data=True, seed=(1, seeded))
         self.script = os.path.basename(sys.argv[0])
         self.epoch, self.epoch_started = 0, None
         np.random.seed(self.args.seed)  # the starting weights: the Theano script's for the same seed
