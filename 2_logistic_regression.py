@@ -10,7 +10,7 @@ import numpy as np
 import theano
 from theano import tensor as T
 
-run = harness.Run(__doc__, slides_accuracy=0.925, lr=0.05)
+run = harness.Run(__doc__, model="logistic regression", slides_accuracy=0.925, lr=0.05)
 args = run.args
 
 
@@ -32,7 +32,7 @@ def model(X, w):
 
 # %%
 # loading data matrices
-trX, vaX, teX, trY, vaY, teY = run.mnist()
+trX, teX, trY, teY = run.mnist()
 
 
 # %%
@@ -58,19 +58,15 @@ train = theano.function(inputs=[X, Y], outputs=cost, updates=update, allow_input
 predict = theano.function(inputs=[X], outputs=y_pred, allow_input_downcast=True)
 
 
-# %%
-def accuracy(X, Y):
-    return np.mean(np.argmax(Y, axis=1) == predict(X))
-
-
 # %% [markdown]
 # ## What it learns
 # One 28x28 weight picture per digit 0-9 (`--figures`). The slides report 92.5 % test accuracy.
 
 # %%
 # train on mini-batches of 128 examples
-batches = list(zip(range(0, len(trX), args.batch_size), range(args.batch_size, len(trX), args.batch_size)))
-with run.training([w], accuracy, (teX, teY), (vaX, vaY)):
+with run.training([w], predict, (teX, teY), (X, py_x)):
     for epoch in range(args.epochs):
-        costs = run.progress(train(trX[start:end], trY[start:end]) for start, end in batches)
-        run.report(costs, accuracy(teX, teY))
+        for start, end in run.batches(len(trX)):
+            cost = train(trX[start:end], trY[start:end])
+            run.step(cost)
+        run.report(np.mean(np.argmax(teY, axis=1) == predict(teX)))

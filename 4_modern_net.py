@@ -12,7 +12,7 @@ import theano
 from theano import tensor as T
 from theano.sandbox.rng_mrg import MRG_RandomStreams as RandomStreams
 
-run = harness.Run(__doc__, slides_accuracy=0.990, lr=0.001, dropout=True)
+run = harness.Run(__doc__, model="modern net (2012+)", slides_accuracy=0.990, lr=0.001, dropout=True)
 args = run.args
 srng = RandomStreams(seed=args.seed)
 
@@ -77,7 +77,7 @@ def model(X, w_h, w_h2, w_o, p_drop_input, p_drop_hidden):
 
 
 # %%
-trX, vaX, teX, trY, vaY, teY = run.mnist()
+trX, teX, trY, teY = run.mnist()
 
 
 # %%
@@ -103,18 +103,14 @@ train = theano.function(inputs=[X, Y], outputs=cost, updates=updates, allow_inpu
 predict = theano.function(inputs=[X], outputs=y_x, allow_input_downcast=True)
 
 
-# %%
-def accuracy(X, Y):
-    return np.mean(np.argmax(Y, axis=1) == predict(X))
-
-
 # %% [markdown]
 # ## Training
 # The slides report 99.0 % test accuracy.
 
 # %%
-batches = list(zip(range(0, len(trX), args.batch_size), range(args.batch_size, len(trX), args.batch_size)))
-with run.training(params, accuracy, (teX, teY), (vaX, vaY)):
+with run.training(params, predict, (teX, teY), (X, py_x)):
     for epoch in range(args.epochs):
-        costs = run.progress(train(trX[start:end], trY[start:end]) for start, end in batches)
-        run.report(costs, accuracy(teX, teY))
+        for start, end in run.batches(len(trX)):
+            cost = train(trX[start:end], trY[start:end])
+            run.step(cost)
+        run.report(np.mean(np.argmax(teY, axis=1) == predict(teX)))

@@ -14,7 +14,7 @@ from theano.sandbox.rng_mrg import MRG_RandomStreams as RandomStreams
 from theano.tensor.nnet import conv2d
 from theano.tensor.signal.pool import pool_2d
 
-run = harness.Run(__doc__, slides_accuracy=0.995, lr=0.001, convolutions=True, dropout=True)
+run = harness.Run(__doc__, model="convolutional net", slides_accuracy=0.995, lr=0.001, dropout=True)
 args = run.args
 srng = RandomStreams(seed=args.seed)
 
@@ -84,10 +84,9 @@ def model(X, w, w2, w3, w4, w_o, p_drop_conv, p_drop_hidden):
 
 
 # %%
-trX, vaX, teX, trY, vaY, teY = run.mnist()
+trX, teX, trY, teY = run.mnist()
 # reshape into conv 4tensor (b, c, 0, 1) format
 trX = trX.reshape(-1, 1, 28, 28)
-vaX = vaX.reshape(-1, 1, 28, 28)
 teX = teX.reshape(-1, 1, 28, 28)
 
 
@@ -126,18 +125,14 @@ def responses():
     return respond(teX[:1])
 
 
-# %%
-def accuracy(X, Y):
-    return np.mean(np.argmax(Y, axis=1) == predict(X))
-
-
 # %% [markdown]
 # ## Training
 # The slides report 99.5 % test accuracy.
 
 # %%
-batches = list(zip(range(0, len(trX), args.batch_size), range(args.batch_size, len(trX), args.batch_size)))
-with run.training(params, accuracy, (teX, teY), (vaX, vaY), responses):
+with run.training(params, predict, (teX, teY), (X, py_x), responses):
     for epoch in range(args.epochs):
-        costs = run.progress(train(trX[start:end], trY[start:end]) for start, end in batches)
-        run.report(costs, accuracy(teX, teY))
+        for start, end in run.batches(len(trX)):
+            cost = train(trX[start:end], trY[start:end])
+            run.step(cost)
+        run.report(np.mean(np.argmax(teY, axis=1) == predict(teX)))

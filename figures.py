@@ -7,6 +7,7 @@ demos/_pictures.py, and benchmarks/comparison.py the comparison of the four mode
 import io
 import os
 import tempfile
+from typing import NamedTuple
 
 import matplotlib
 
@@ -18,57 +19,83 @@ import numpy as np  # noqa: E402
 from common.errors import PathError  # noqa: E402
 from common import talk  # noqa: E402
 from common.jupyter_kernel import in_notebook  # noqa: E402
-from load import CLASS_WORD, CLASSES, SUBJECT  # noqa: E402
+from common.datasets import CLASS_WORD, CLASSES, SUBJECT  # noqa: E402
 
 
-def draw(run, params, responses=None, probabilities_of=None):
-    """The figures of one training run, as {file name: figure} for write(). `probabilities_of`,
-    if given, maps the run's test images to its model's ten probabilities for each."""
+class Trained(NamedTuple):
+    """What draw() shows of one training run, handed over by the harness."""
+    script: str  # the program's name, which the files' names start with
+    name: str  # its model's name, one of common/talk.py's MODELS: which pictures of its weights
+    dataset: str
+    seed: int
+    loaded: str  # the --load-model file it started from, or None
+    slides: float  # the slides' test accuracy, or None on other data
+    accuracies: list  # per epoch: the test accuracy, the mean training cost, the validation accuracy
+    costs: list
+    validation_accuracies: list
+    weights: np.ndarray  # the first layer's weights
+    images: np.ndarray  # the test images, in the shape the model takes
+    labels: np.ndarray  # their classes
+    probabilities: np.ndarray  # the model's ten probabilities for each test image
+    responses: list  # a convnet's blocks' responses to a test image, or None
+
+
+def draw(run):
+    """The figures of one training run (a Trained), as {file name: figure} for write(). Each
+    picture says which model it shows: its epochs, seed and test accuracy."""
     stem = os.path.splitext(run.script)[0]
-    first = params[0].get_value()
-    slides = run.slides_accuracy if run.args.dataset == "mnist" else None
-    named = {stem + "_learning_curve.png": learning_curve(run.accuracies, run.costs, run.script, slides,
-                                                          run.validation_accuracies)}
-    if first.shape == (784, 10):
-        named[stem + "_weights.png"] = class_weights(first, run.args.dataset)
-    elif first.ndim == 2:
-        named[stem + "_hidden_units.png"] = hidden_units(first)
+    answers = np.argmax(run.probabilities, axis=1)
+    about = trained_model(run, np.mean(answers == run.labels))
+    named = {stem + "_learning_curve.png": learning_curve(run.accuracies, run.costs, run.script, run.slides,
+                                                          run.validation_accuracies, about)}
+    shown = talk.MODELS[run.name]
+    if shown == "classes":
+        named[stem + "_weights.png"] = class_weights(run.weights, run.dataset, about)
+    elif shown == "hidden units":
+        named[stem + "_hidden_units.png"] = hidden_units(run.weights, about=about)
     else:
-        named[stem + "_filters.png"] = conv_filters(first)
-        if responses is not None:
-            named[stem + "_responses.png"] = conv_responses(responses(), run.args.dataset)
-    if probabilities_of is not None:
-        named.update(test_set_figures(run, stem, probabilities_of))
+        named[stem + "_filters.png"] = conv_filters(run.weights, about)
+        if run.responses is not None:
+            named[stem + "_responses.png"] = conv_responses(run.responses, run.dataset, about)
+    # what the model gets wrong on the test set, from its own probabilities
+    named[stem + "_mistakes.png"] = mistakes(run.images, run.labels, run.probabilities, run.name, run.dataset,
+                                             about=about)
+    named[stem + "_confusion.png"] = confusion(run.labels, answers, run.name, run.dataset, about)
+    named[stem + "_confusion.csv"] = confusion_csv(run.labels, answers, run.dataset)  # the numbers it shows
     return named
 
 
-def test_set_figures(run, stem, probabilities_of):
-    """What the model gets wrong on the test set: its most confident mistakes and the
-    confusion matrix, from its own probabilities."""
-    images, onehot = run.test
-    probabilities, labels = probabilities_of(images), np.argmax(onehot, axis=1)
-    dataset = run.args.dataset
-    return {stem + "_mistakes.png": mistakes(images, labels, probabilities, run.script, dataset),
-            stem + "_confusion.png": confusion(labels, np.argmax(probabilities, axis=1), run.script, dataset)}
+def trained_model(run, accuracy):
+    """One line naming the model a run's pictures show: its training and its test accuracy."""
+    epochs = len(run.accuracies)
+    trained = f"{epochs} epoch{'s' * (epochs != 1)}, seed {run.seed}"
+    if run.loaded:
+        loaded = f"weights from {os.path.basename(run.loaded)}"
+        trained = f"{loaded} + {trained}" if epochs else loaded
+    return f"{run.script}, {trained}: test accuracy {accuracy:.2%}"
+
+
+def _titled(title, about):
+    return title if about is None else f"{title}\n{about}"
 
 
 def write(folder, named_figures):
     """Put each picture {file name: figure} where the learner is: in a notebook, under the
     cell that drew it; with a folder (--figures DIR), also as a file there, saying where:
-    a Figure as PNG, an Animation as GIF. A folder that cannot be written (it became a
+    a Figure as PNG, an Animation as GIF, text (the numbers a picture shows) as it is. A folder that cannot be written (it became a
     file, the disk is full) is a one-paragraph error."""
     try:
         if folder:
             os.makedirs(folder, exist_ok=True)
         for name, figure in named_figures.items():
-            picture = _encoded(figure)
-            if in_notebook():
+            content = figure.encode() if isinstance(figure, str) else _encoded(figure)
+            if in_notebook() and not isinstance(figure, str):
                 from IPython.display import Image, display
-                display(Image(data=picture, format=os.path.splitext(name)[1][1:]))
+                display(Image(data=content, format=os.path.splitext(name)[1][1:]))
             if folder:
                 path = os.path.join(folder, name)
                 with open(path, "wb") as f:
-                    f.write(picture)
+                    f.write(content)
                 print(f"wrote {path}")
     except OSError as error:
         raise PathError(f"Could not write the figures into {folder} ({error.strerror or error}). "
@@ -101,7 +128,7 @@ def image(axis, picture, title=None, cmap="RdBu_r"):
         axis.set_title(title)
 
 
-def learning_curve(accuracies, costs, script, slides=None, validation=()):
+def learning_curve(accuracies, costs, script, slides=None, validation=(), about=None):
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5), constrained_layout=True)
     epochs = np.arange(1, len(accuracies) + 1)
     marker = "." if len(epochs) < 30 else None
@@ -124,7 +151,7 @@ def learning_curve(accuracies, costs, script, slides=None, validation=()):
             axis.set_xticks(epochs)
         else:
             axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    figure.suptitle(f"{script}: how it learned")
+    figure.suptitle(_titled(f"{script}: how it learned", about))
     return figure
 
 
@@ -147,36 +174,38 @@ def linear_fit(x, y, slopes):
     return figure
 
 
-def class_weights(w, dataset="mnist"):
+def class_weights(w, dataset="mnist", about=None):
     """What it learns: one 28x28 weight picture per class (the digits 0 to 9 for MNIST)."""
     figure, axes = plt.subplots(1, 10, figsize=(15, 2))
     for label, axis in enumerate(axes):
         image(axis, w[:, label].reshape(28, 28), CLASSES[dataset][label])
-    figure.suptitle(f"What it learns: the weights of each {CLASS_WORD[dataset]} (red: evidence for, blue: against)")
+    figure.suptitle(_titled(f"What it learns: the weights of each {CLASS_WORD[dataset]} (red: evidence for, blue: "
+                            "against)", about))
     return figure
 
 
-def hidden_units(w, count=100):
+def hidden_units(w, count=100, about=None):
     """The incoming weights of the first `count` hidden units, as 28x28 pictures."""
     side = int(np.ceil(np.sqrt(count)))
     figure, axes = plt.subplots(side, side, figsize=(10, 10))
     for unit, axis in enumerate(axes.flat):
         image(axis, w[:, unit].reshape(28, 28))
-    figure.suptitle(f"What the first {count} of {w.shape[1]} hidden units look for (their incoming weights)")
+    figure.suptitle(_titled(f"What the first {count} of {w.shape[1]} hidden units look for (their incoming weights)",
+                            about))
     return figure
 
 
-def conv_filters(w):
+def conv_filters(w, about=None):
     """The first layer's filters (n_kernels, 1, 3, 3)."""
     columns = 8
     figure, axes = plt.subplots(len(w) // columns, columns, figsize=(8, len(w) // columns + 0.6))
     for kernel, axis in zip(w[:, 0], axes.flat):
         image(axis, kernel)
-    figure.suptitle(f"The {len(w)} first-layer 3x3 filters")
+    figure.suptitle(_titled(f"The {len(w)} first-layer 3x3 filters", about))
     return figure
 
 
-def conv_responses(blocks, dataset="mnist"):
+def conv_responses(blocks, dataset="mnist", about=None):
     """The first 8 response maps of each conv block to one test image (a batch of 1)."""
     figure, axes = plt.subplots(len(blocks), 8, figsize=(12, 1.7 * len(blocks)))
     for number, (row, maps) in enumerate(zip(axes, blocks), start=1):
@@ -184,11 +213,12 @@ def conv_responses(blocks, dataset="mnist"):
         for axis, response in zip(row, maps):
             image(axis, response, cmap="viridis")
         row[0].set_ylabel(f"block {number}\n{maps.shape[0]} maps\n{maps.shape[1]}x{maps.shape[2]}")
-    figure.suptitle(f"Responses of the three conv blocks to one test {SUBJECT[dataset]} (the first 8 maps of each)")
+    figure.suptitle(_titled(f"Responses of the three conv blocks to one test {SUBJECT[dataset]} (the first 8 maps of "
+                            "each)", about))
     return figure
 
 
-def mistakes(images, labels, probabilities, script, dataset="mnist", count=24):
+def mistakes(images, labels, probabilities, name, dataset="mnist", count=24, about=None):
     """The `count` test images the model gets wrong with the most confidence, most
     confident first: its answer and probability above each, the true label below."""
     classes, subject = CLASSES[dataset], SUBJECT[dataset]
@@ -208,19 +238,33 @@ def mistakes(images, labels, probabilities, script, dataset="mnist", count=24):
         axis.set_title(f"says {classes[answers[index]]} ({probabilities[index, answers[index]]:.0%})", fontsize=10,
                        color="tab:red")
         axis.set_xlabel(f"label {classes[labels[index]]}  #{index + 1}", fontsize=9)
-    figure.suptitle(f"{talk.NAMES.get(script, script)}: the {len(shown)} test {subject}s it gets wrong most confidently, "
-                    f"of {len(wrong)} wrong in {len(labels)}\n(above: its answer and probability; below: the "
-                    f"true label and the test image's number)", fontsize=11)
+    figure.suptitle(_titled(f"{name}: the {len(shown)} test {subject}s it gets wrong most "
+                            f"confidently, of {len(wrong)} wrong in {len(labels)}\n(above: its answer and "
+                            f"probability; below: the true label and the test image's number)", about), fontsize=11)
     figure.tight_layout()
     return figure
 
 
-def confusion(labels, answers, script, dataset="mnist"):
+def confusion_counts(labels, answers):
+    """How often each true class (row) got each answer (column)."""
+    counts = np.zeros((10, 10), int)
+    np.add.at(counts, (labels, answers), 1)
+    return counts
+
+
+def confusion_csv(labels, answers, dataset="mnist"):
+    """The confusion matrix as CSV text: a header of the answers, then one row per true class."""
+    classes = CLASSES[dataset]
+    rows = [["true \\ answer", *classes]] + [[name, *map(str, row)]
+                                               for name, row in zip(classes, confusion_counts(labels, answers))]
+    return "".join(",".join(row) + "\n" for row in rows)
+
+
+def confusion(labels, answers, name, dataset="mnist", about=None):
     """The confusion matrix of the test set: how often each true class (row) got each
     answer (column); the diagonal is right, the rest the mistakes."""
     classes, subject = CLASSES[dataset], SUBJECT[dataset]
-    counts = np.zeros((10, 10), int)
-    np.add.at(counts, (labels, answers), 1)
+    counts = confusion_counts(labels, answers)
     figure, axis = plt.subplots(figsize=(6.5, 6))
     off_diagonal = counts * (1 - np.eye(10, dtype=int))
     axis.imshow(off_diagonal, cmap="Reds", vmin=0, vmax=max(off_diagonal.max(), 1))
@@ -234,7 +278,8 @@ def confusion(labels, answers, script, dataset="mnist"):
     axis.set_yticks(range(10), classes)
     axis.set(xlabel="the model's answer", ylabel=f"the true {CLASS_WORD[dataset]}")
     wrong = int(off_diagonal.sum())
-    axis.set_title(f"{talk.NAMES.get(script, script)}: {wrong} of {counts.sum()} test {subject}s wrong "
-                   f"({wrong / counts.sum():.2%})\nconfusion matrix (red: the mistakes; green: right)", fontsize=11)
+    axis.set_title(_titled(f"{name}: {wrong} of {counts.sum()} test {subject}s wrong "
+                           f"({wrong / counts.sum():.2%})\nconfusion matrix (red: the mistakes; green: right)", about),
+                   fontsize=11)
     figure.tight_layout()
     return figure

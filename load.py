@@ -32,17 +32,11 @@ import zlib
 
 import numpy as np
 
+from common.datasets import TITLE
 from common.errors import DataError
 from common.route import command
 
 TIMEOUT = 30  # seconds, for connecting and for each read
-TITLE = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}
-# what the labels 0-9 stand for, and what one image shows
-CLASSES = {"mnist": [str(digit) for digit in range(10)],
-           "fashion": ["T-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag",
-                       "ankle boot"]}
-SUBJECT = {"mnist": "digit", "fashion": "image"}
-CLASS_WORD = {"mnist": "digit", "fashion": "class"}  # what one of the ten labels is
 ENV_DIR = {"mnist": "MNIST_DIR", "fashion": "FASHION_MNIST_DIR"}
 ENV_MIRRORS = {"mnist": "MNIST_MIRRORS", "fashion": "FASHION_MNIST_MIRRORS"}
 DEBIAN_DIR = {"mnist": "/usr/share/datasets/mnist", "fashion": "/usr/share/datasets/fashion-mnist"}
@@ -85,7 +79,7 @@ def find_file(folder, name):
 def find_data(dataset="mnist", data_dir=None):
     """Return the folder holding the four files of `dataset`, downloading them if needed."""
     if dataset not in TITLE:
-        raise DataError(f"Unknown dataset {dataset!r}: use 'mnist' or 'fashion'.")
+        raise DataError(f"Unknown dataset {dataset!r}: use {' or '.join(map(repr, TITLE))}.")
     explicit = data_dir or os.environ.get(ENV_DIR[dataset])
     if explicit:
         origin = "--data-dir" if data_dir else "$" + ENV_DIR[dataset]

@@ -40,7 +40,8 @@ def comparison(runs):
         length = min(len(epochs) for epochs, _ in seeds.values())  # the epochs every seed reached
         epochs = next(iter(seeds.values()))[0][:length]
         errors = 1 - np.array([accuracies[:length] for _, accuracies in seeds.values()])
-        label = f"{talk.NAMES.get(script, script)} ({len(seeds)} seed{'s' if len(seeds) > 1 else ''})"
+        name = talk.model(script) if script in talk.SCRIPTS else script
+        label = f"{name} ({len(seeds)} seed{'s' if len(seeds) > 1 else ''})"
         line, = axis.plot(epochs, errors.mean(axis=0), label=label)
         if len(seeds) > 1:
             axis.fill_between(epochs, errors.min(axis=0), errors.max(axis=0), color=line.get_color(), alpha=0.3,

@@ -16,6 +16,19 @@ def machine():
     return f"{cores} cores, {cpu}"
 
 
+def cpu_model():
+    """'family 25, model 17': which generation of the CPU model machine() names (two CPUs of
+    one name may differ in their vector units, and OpenBLAS then picks other kernels); None
+    where the operating system does not say."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            fields = dict(map(str.strip, line.split(":", 1)) for line in f.read().split("\n\n")[0].splitlines()
+                          if ":" in line)
+        return f"family {fields['cpu family']}, model {fields['model']}"
+    except (OSError, KeyError):
+        return None
+
+
 def theano_openblas():
     """(library, function prefix) of the OpenBLAS Theano's C code calls here (the
     scipy-openblas32 wheel, whose functions are scipy_sgemm_, scipy_openblas_...);

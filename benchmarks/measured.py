@@ -287,17 +287,62 @@ def fenced(lines, language=""):
     return "\n".join([f"```{language}", *lines, "```"])
 
 
+def recipes(results=RESULTS):
+    """{file under results/, as the project names it: the command that wrote it} from every record
+    that keeps what its run wrote: a log's runs (their `wrote PATH` lines) and a JSON's run
+    records (their "wrote" lists)."""
+    made = {}
+
+    def named(value):
+        if isinstance(value, dict):
+            made.update(dict.fromkeys(value.get("wrote", []), value.get("command")))
+            value = list(value.values())
+        for each in value if isinstance(value, list) else []:
+            named(each)
+
+    for path in sorted(glob.glob(os.path.join(results, "**", "*.log"), recursive=True)):
+        with open(path) as f:
+            for part in re.split(r"^\$ ", f.read(), flags=re.M)[1:]:
+                command_line, _, output = part.partition("\n")
+                if record.RUN_LINE in output:  # a run with its record
+                    made.update(dict.fromkeys(re.findall(r"^wrote (\S+)$", output, re.M), command_line))
+    for path in sorted(glob.glob(os.path.join(results, "**", "*.json"), recursive=True)):
+        with open(path) as f:
+            named(json.load(f))
+    return made
+
+
 # --- the views: what a mark can name in each record
 
 def talk_view(results):
-    """results/summary.json, each script with its run's epochs from results/trajectories.csv."""
+    """results/summary.json, each script with its run's epochs from results/trajectories.csv and
+    the mistakes of its final model from the confusion matrix its --figures wrote: how many
+    (`wrong`) and the largest cells, as `largest/N` ("5 taken for 3 (32)")."""
     summary = read_json(results, "summary.json")
     epochs = read_runs(os.path.join(results, "trajectories.csv"))
     view = {"table": talk_table(summary), "recorded": when([r["run"] for r in summary.values()])}
+    rows = ["| script | trained for | test accuracy | wrong of 10000 | slides (100 epochs) |",
+            "| --- | --- | --- | --- | --- |"]
     for script, r in summary.items():
-        view[script] = {**r, **run_summary(epochs[(script, 1, "")], r["slides_accuracy"])}
+        counts = read_confusion(results, script)
+        wrong = sorted(((count, true, answer) for (true, answer), count in counts.items() if true != answer),
+                       key=lambda cell: -cell[0])
+        view[script] = {**r, **run_summary(epochs[(script, 1, "")], r["slides_accuracy"]),
+                        "wrong": sum(count for count, _, _ in wrong),
+                        "largest": [f"{true} taken for {answer} ({count})" for count, true, answer in wrong]}
+        rows.append(f"| {script} | {r['epochs']} epochs, seed 1 | {r['final_accuracy']:.2%} | "
+                    f"{view[script]['wrong']} | {SLIDES[script]:.1%} |".replace("%", " %"))
+    view["mistakes_table"] = "\n".join(rows)
     view["minutes"] = sum(view[script]["minutes"] for script in summary)
     return view
+
+
+def read_confusion(results, script):
+    """{(true class, answer): count} of results/figures/NAME_confusion.csv, which the talk run's
+    --figures writes beside its confusion picture."""
+    with open(os.path.join(results, "figures", script[:-3] + "_confusion.csv"), newline="") as f:
+        rows = list(csv.reader(f))
+    return {(true[0], answer): int(count) for true in rows[1:] for answer, count in zip(rows[0][1:], true[1:])}
 
 
 def seeds_view(results):
@@ -417,33 +462,12 @@ def speed_table_view(results):
     return {"table": per_epoch_table([read_json(results, name) for name in names])}
 
 
-def mistakes_view(results):
-    """results/mistakes.log: each script's training run (how many epochs, and whether it was
-    stopped) and the accuracy of the model it saved, which the pictures show."""
-    view, runs = {}, []
-    for command_line, run, output in read_log(results, "mistakes.log"):
-        script = command_line.split()[1]
-        runs.append(run)
-        evaluated = re.search(r"evaluation only: test accuracy ([\d.]+)", output)
-        if evaluated:
-            accuracy = float(evaluated[1])
-            view[script].update({"accuracy": accuracy, "wrong": round((1 - accuracy) * 10000)})
-        else:
-            stopped = re.search(r"Stopped by (.+?) during epoch (\d+)", output)
-            view[script] = {"epochs": len(re.findall(r"^epoch ", output, re.M)),
-                            "stopped": f" (stopped with {stopped[1]} during epoch {stopped[2]})" if stopped else ""}
-    rows = ["| script | trained for | test accuracy | wrong of 10000 | slides (100 epochs) |",
-            "| --- | --- | --- | --- | --- |"]
-    rows += [f"| {script} | {r['epochs']} epochs{r['stopped']} | {r['accuracy']:.2%} | {r['wrong']} "
-             f"| {SLIDES[script]:.1%} |".replace("%", " %") for script, r in view.items() if script in SLIDES]
-    view.update(table="\n".join(rows), recorded=when(runs))
-    return view
-
-
 def flags_of(command_line):
-    """'seed=2,sgd-lr=0.5' of `python PROGRAM --seed 2 --sgd-lr 0.5 --data-dir PATH`; 'default' without flags."""
+    """'seed=2,sgd-lr=0.5' of `python PROGRAM --seed 2 --sgd-lr 0.5 --data-dir PATH --figures DIR`; 'default'
+    without flags (where the data and the pictures go change no result)."""
     words = command_line.split()[2:]
-    pairs = [f"{flag[2:]}={value}" for flag, value in zip(words[::2], words[1::2]) if flag != "--data-dir"]
+    pairs = [f"{flag[2:]}={value}" for flag, value in zip(words[::2], words[1::2])
+             if flag not in ("--data-dir", "--figures")]
     return ",".join(pairs) or "default"
 
 
@@ -502,19 +526,72 @@ def quick_runs_view(results):
     return view
 
 
+def modern_net_inside_view(results):
+    """results/modern_net_inside.log: the digit its picture shows, what the net says of it clean and
+    under its dropout noise, and its accuracy clean and noisy over the test set."""
+    (command_line, run, output), = read_log(results, "modern_net_inside.log")
+    digit = re.search(r"test image (\d+) is labelled (\d+)\. Clean, the net says (\d+) with probability ([\d.]+); "
+                      r"(\d+) noisy passes say \d+ (\d+)% of the time", output)
+    accuracy = re.search(r"test accuracy ([\d.]+) clean, ([\d.]+) with noise", output)
+    return {"digit": int(digit[1]), "label": int(digit[2]), "clean_answer": int(digit[3]),
+            "clean_probability": float(digit[4]), "passes": int(digit[5]), "noisy_agree": int(digit[6]) / 100,
+            "clean_accuracy": float(accuracy[1]), "noisy_accuracy": float(accuracy[2]), "recorded": when([run])}
+
+
 def log_head_view(results, name):
     """The first lines of a talk run's log: its settings and its first epoch."""
     command_line, run, output = read_log(results, name)[0]
     return {"head": fenced([*output.splitlines()[:2], "..."])}
 
 
+# demos/graphs.py's lines of each function's graph and of the files it wrote
+GRAPH_SUMMARY = re.compile(r"^(?P<function>\w+): (?P<as_written>\d+) nodes? as written \((?P<model_and_cost>\d+) model "
+                           r"and cost(?:, (?P<by_grad>\d+) added by T\.grad, (?P<updates>\d+) updates)?\); "
+                           r"(?P<after>\d+) nodes? after the optimisations, (?P<runs>.+)$")
+GRAPH_FUSED = re.compile(r"^  fused: (?P<fused_operations>\d+) elementwise operations into (?P<fused_loops>\d+) loops")
+
+
+def graphs_view(results):
+    """results/graphs.log: per script and function (2_logistic_regression.py/train/after) the nodes
+    as written, of them model and cost, made by T.grad and updates, the nodes after the
+    optimisations, its fused loops and the elementwise operations in them, the nodes that run
+    in Python; the table of them all; the files the runs wrote."""
+    view, runs, files = {}, [], []
+    for command_line, run, output in read_log(results, "graphs.log"):
+        runs.append(run)
+        for line in output.splitlines():
+            summary, fused = GRAPH_SUMMARY.match(line), GRAPH_FUSED.match(line)
+            if line.startswith("== "):
+                script = view.setdefault(line[3:], {})
+            elif summary:
+                python = re.search(r"(\d+) in Python", summary["runs"])
+                function = script[summary["function"]] = {
+                    **{k: int(v) for k, v in summary.groupdict().items() if v and v.isdigit()},
+                    "in_python": int(python[1]) if python else 0, "fused_loops": 0, "fused_operations": 0}
+            elif fused:
+                function.update({k: int(v) for k, v in fused.groupdict().items()})
+            elif line.startswith("wrote "):
+                files.append(line[len("wrote "):])
+    rows = ["| script | function | nodes as written | of which `T.grad` | after | fused loops (operations) | runs as |",
+            "| --- | --- | --- | --- | --- | --- | --- |"]
+    for script, functions in view.items():
+        for name, f in functions.items():
+            fused = f"{f['fused_loops']} ({f['fused_operations']})" if f["fused_loops"] else "–"
+            runs_as = f"C, {f['in_python']} in Python" if f["in_python"] else "C"
+            rows.append(f"| {script} | {name} | {f['as_written']} | {f.get('by_grad', '–')} | {f['after']} | {fused} "
+                        f"| {runs_as} |")
+    in_python = sum(f["in_python"] for functions in view.values() for f in functions.values())
+    return {**view, "table": "\n".join(rows), "in_python": in_python, "files": files, "recorded": when(runs)}
+
+
 VIEWS = {
     "summary.json": talk_view, "seeds.csv": seeds_view, "validation_10000.csv": validation_view,
     "takeaways.json": takeaways_view, "takeaways.log": takeaways_log_view, "knn.json": knn_view,
-    "load.json": load_view, "speed*.json": speed_table_view, "mistakes.log": mistakes_view,
+    "load.json": load_view, "speed*.json": speed_table_view, "graphs.log": graphs_view,
     "moons_sgd_vs_rmsprop.log": lambda results: moons_view(results, "moons_sgd_vs_rmsprop.log"),
     "moons_sigmoid_vs_rectifier.log": lambda results: moons_view(results, "moons_sigmoid_vs_rectifier.log"),
     "1_linear_regression.log": linear_regression_view, "quick_runs.log": quick_runs_view,
+    "modern_net_inside.log": modern_net_inside_view,
     "2_logistic_regression.log": lambda results: log_head_view(results, "2_logistic_regression.log"),
     **{name: (lambda name: lambda results: speed_view(results, name))(name)
        for name in ("speed.json", "speed_ntrain_12800.json", "speed_openblas_SkylakeX.json")},

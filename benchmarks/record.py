@@ -1,5 +1,7 @@
 """What a record in results/ says about the run that measured its numbers: the command
-line, the date, the machine, the load average before and after, and the versions.
+line, the date, the machine (with its CPU's family and model, and the kernels OpenBLAS
+chose for it: they decide the last bits of every matrix product), the load average before
+and after, and the versions.
 Every benchmark writes it beside its numbers; a field that was not recorded is null.
 
     python benchmarks/record.py results/NAME.log PROGRAM [FLAGS ...]
@@ -18,7 +20,7 @@ import sys
 import time
 from importlib import metadata
 
-from cpu import machine
+from cpu import cpu_model, machine, openblas_kernels
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUN_LINE = "# run: "
@@ -56,7 +58,8 @@ def start(argv=None, peers=None):
     """The record of a run that starts now: its command line (default: this program's),
     date, machine, load before and versions; finish() adds the load after."""
     return {"command": command(sys.argv if argv is None else argv), "date": time.strftime("%Y-%m-%d %H:%M"),
-            "machine": machine(), "load_before": load(), "load_after": None, "versions": versions(peers)}
+            "machine": machine(), "cpu": cpu_model(), "blas": openblas_kernels(), "load_before": load(),
+            "load_after": None, "versions": versions(peers)}
 
 
 def finish(run):
@@ -87,12 +90,13 @@ def keep(path, argv, output, run):
 
 
 def scrubbed(text, argv):
-    """`text` with the folders of this machine that `argv` names, and the project's, as a record shows them."""
+    """`text` with the folders of this machine that `argv` names, the project's and the home folder
+    (where Theano keeps its compile cache, which its warnings name) as a record shows them."""
     for word in argv:
         value = word.partition("=")[2] if word.startswith("--") else word
         if os.path.isabs(value):
             text = text.replace(value, shown(value))
-    return text.replace(REPO + os.sep, "")
+    return text.replace(REPO + os.sep, "").replace(os.path.expanduser("~") + os.sep, "~" + os.sep)
 
 
 def main():

@@ -12,8 +12,11 @@ everything else (data, initial weights, batches, epochs, seed) kept.
   model) against the modern net, on MNIST and on MNIST whose pixels are shuffled by one
   fixed permutation (train and test alike).
 
-The baseline is 4_modern_net.py's model: 784-625-625-10 rectifiers, dropout 0.2 on the
-input and 0.5 on the hidden layers, RMSprop at lr 0.001, batches of 128, in order. To
+The nets are 4_modern_net.py's own model, the convnet 5_convolutional_net.py's: for each
+variant the script is run anew without training (demos/_scripts.py), with --seed, so every
+variant starts from the same weights, and its graph is changed in the one way the variant
+names. The baseline is 784-625-625-10 rectifiers, dropout 0.2 on the input and 0.5 on the
+hidden layers, RMSprop at lr 0.001, batches of 128, in order. To
 fit the budget every model trains on the first --ntrain training images (default
 6000 of 60000, a tenth) and is tested on --ntest images (default all 10000): the nets for
 --epochs passes (default 50: long enough for a net without noise to overfit), and the
@@ -29,139 +32,87 @@ import sys
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
-import harness  # noqa: E402  before theano: sets this project's Theano defaults
+sys.path[:0] = [REPO, os.path.join(REPO, "demos")]
+import harness  # noqa: E402, F401  before theano: sets this project's Theano defaults
+import _scripts  # noqa: E402
 import load  # noqa: E402
 import measured  # noqa: E402
 import record  # noqa: E402
-from common import bounds  # noqa: E402
+from common import bounds, talk  # noqa: E402
 from common.errors import DataError, PathError  # noqa: E402
 import numpy as np  # noqa: E402
 import theano  # noqa: E402
 from theano import tensor as T  # noqa: E402
-from theano.sandbox.rng_mrg import MRG_RandomStreams as RandomStreams  # noqa: E402
-from theano.tensor.nnet import conv2d  # noqa: E402
-from theano.tensor.signal.pool import pool_2d  # noqa: E402
 
 RESULTS = os.path.join(REPO, "results", "takeaways.json")
+NET, CONVNET = "4_modern_net.py", "5_convolutional_net.py"
 
-# name: (model, hidden units, activation, input dropout, hidden dropout, optimiser, pixels, epochs flag)
+# name: (the script whose model it trains, the one change made to that model, pixels, epochs flag)
 VARIANTS = {
-    "modern net": ("net", 625, "rectify", 0.2, 0.5, "rmsprop", "mnist", "epochs"),
-    "no dropout": ("net", 625, "rectify", 0., 0., "rmsprop", "mnist", "epochs"),
-    "sigmoid": ("net", 625, "sigmoid", 0.2, 0.5, "rmsprop", "mnist", "epochs"),
-    "plain SGD": ("net", 625, "rectify", 0.2, 0.5, "sgd", "mnist", "epochs"),
-    "16 hidden units": ("net", 16, "rectify", 0.2, 0.5, "rmsprop", "mnist", "epochs"),
-    "modern net, short": ("net", 625, "rectify", 0.2, 0.5, "rmsprop", "mnist", "conv_epochs"),
-    "modern net, short, shuffled pixels": ("net", 625, "rectify", 0.2, 0.5, "rmsprop", "shuffled", "conv_epochs"),
-    "convnet": ("convnet", 625, "rectify", 0.2, 0.5, "rmsprop", "mnist", "conv_epochs"),
-    "convnet, shuffled pixels": ("convnet", 625, "rectify", 0.2, 0.5, "rmsprop", "shuffled", "conv_epochs"),
+    "modern net": (NET, None, "mnist", "epochs"),
+    "no dropout": (NET, "no dropout", "mnist", "epochs"),
+    "sigmoid": (NET, "sigmoid", "mnist", "epochs"),
+    "plain SGD": (NET, "plain SGD", "mnist", "epochs"),
+    "16 hidden units": (NET, "16 hidden units", "mnist", "epochs"),
+    "modern net, short": (NET, None, "mnist", "conv_epochs"),
+    "modern net, short, shuffled pixels": (NET, None, "shuffled", "conv_epochs"),
+    "convnet": (CONVNET, None, "mnist", "conv_epochs"),
+    "convnet, shuffled pixels": (CONVNET, None, "shuffled", "conv_epochs"),
 }
 
 
-def floatX(X):
-    return np.asarray(X, dtype=theano.config.floatX)
-
-
-def init_weights(shape):
-    return theano.shared(floatX(np.random.randn(*shape) * 0.01))
-
-
-def rectify(X):
-    return T.maximum(X, 0.)
-
-
-def softmax(X):
-    e_x = T.exp(X - X.max(axis=1).dimshuffle(0, 'x'))
-    return e_x / e_x.sum(axis=1).dimshuffle(0, 'x')
-
-
-def RMSprop(cost, params, lr=0.001, rho=0.9, epsilon=1e-6):
-    grads = T.grad(cost=cost, wrt=params)
-    updates = []
-    for p, g in zip(params, grads):
-        acc = theano.shared(p.get_value() * 0.)
-        acc_new = rho * acc + (1 - rho) * g ** 2
-        gradient_scaling = T.sqrt(acc_new + epsilon)
-        g = g / gradient_scaling
-        updates.append((acc, acc_new))
-        updates.append((p, p - lr * g))
-    return updates
-
-
-# the talk's plain SGD (3_net.py), at its learning rate
-def sgd(cost, params, lr=0.05):
-    grads = T.grad(cost=cost, wrt=params)
-    return [(p, p - g * lr) for p, g in zip(params, grads)]
-
-
-def dropout(X, srng, p=0.):
-    if p > 0:
-        retain_prob = 1 - p
-        X *= srng.binomial(X.shape, p=retain_prob, dtype=theano.config.floatX)
-        X /= retain_prob
-    return X
-
-
-def net(X, params, activation, p_drop_input, p_drop_hidden, srng):
+def sigmoid_net(X, params, p_drop_input, p_drop_hidden, dropout, softmax):
+    """4_modern_net.py's model with sigmoid hidden units in place of its rectifiers."""
     w_h, w_h2, w_o = params
-    X = dropout(X, srng, p_drop_input)
-    h = activation(T.dot(X, w_h))
-    h = dropout(h, srng, p_drop_hidden)
-    h2 = activation(T.dot(h, w_h2))
-    h2 = dropout(h2, srng, p_drop_hidden)
-    return softmax(T.dot(h2, w_o))
+    h = dropout(T.nnet.sigmoid(T.dot(dropout(X, p_drop_input), w_h)), p_drop_hidden)
+    return softmax(T.dot(dropout(T.nnet.sigmoid(T.dot(h, w_h2)), p_drop_hidden), w_o))
 
 
-def convnet(X, params, activation, p_drop_conv, p_drop_hidden, srng):
-    w, w2, w3, w4, w_o = params
-    # the images come as rows of 784 pixels; the convnet sees them as 28x28 again
-    X = X.reshape((-1, 1, 28, 28))
-    # a "block" of computation: conv -> activate -> pool -> noise
-    l1 = pool_2d(activation(conv2d(X, w, border_mode='full')), (2, 2), ignore_border=False)
-    l1 = dropout(l1, srng, p_drop_conv)
-    l2 = pool_2d(activation(conv2d(l1, w2)), (2, 2), ignore_border=False)
-    l2 = dropout(l2, srng, p_drop_conv)
-    l3 = pool_2d(activation(conv2d(l2, w3)), (2, 2), ignore_border=False)
-    l3 = dropout(T.flatten(l3, ndim=2), srng, p_drop_conv)
-    l4 = dropout(activation(T.dot(l3, w4)), srng, p_drop_hidden)
-    return softmax(T.dot(l4, w_o))
+def variant(name, args):
+    """The train and predict functions of a variant: its script run anew without training, with
+    the same --seed (the same starting weights and noise), and the variant's one change made to
+    the model it built, with the script's own functions."""
+    script, change, _, _ = VARIANTS[name]
+    net = _scripts.run(script, "--seed", str(args.seed), *(["--data-dir", args.data_dir] if args.data_dir else []))
+    if change is None:
+        return net["train"], net["predict"]
+    X, Y, params, cost = net["X"], net["Y"], net["params"], net["cost"]
+    py_x = net["py_x"]
+    if change == "no dropout":  # trained on the clean model it predicts with
+        cost = T.mean(T.nnet.categorical_crossentropy(py_x, Y))
+    elif change in ("sigmoid", "16 hidden units"):
+        if change == "16 hidden units":
+            np.random.seed(args.seed)
+            params = [net["init_weights"](shape) for shape in ((784, 16), (16, 16), (16, 10))]
+            noisy, clean = (net["model"](X, *params, *noise)[-1] for noise in ((0.2, 0.5), (0., 0.)))
+        else:
+            noisy, clean = (sigmoid_net(X, params, *noise, net["dropout"], net["softmax"])
+                            for noise in ((0.2, 0.5), (0., 0.)))
+        cost, py_x = T.mean(T.nnet.categorical_crossentropy(noisy, Y)), clean
+    # the talk's plain SGD (3_net.py) at its learning rate, or the script's RMSprop
+    updates = [(p, p - g * 0.05) for p, g in zip(params, T.grad(cost, params))] if change == "plain SGD" else \
+        net["RMSprop"](cost, params)
+    train = theano.function(inputs=[X, Y], outputs=cost, updates=updates, allow_input_downcast=True)
+    return train, theano.function(inputs=[X], outputs=T.argmax(py_x, axis=1), allow_input_downcast=True)
 
 
 def train_variant(name, data, args):
     """Train one variant from the same seed; return its record: test accuracy after the first
     epoch and at the end, and accuracy on its own training images at the end."""
-    kind, width, activation, p_input, p_hidden, optimiser, pixels, epochs_flag = VARIANTS[name]
+    script, _, pixels, epochs_flag = VARIANTS[name]
     trX, teX, trY, teY = data[pixels]
-    np.random.seed(args.seed)  # the same initial weights for every variant of the same shapes
-    srng = RandomStreams(seed=args.seed)  # and the same noise
-    if kind == "net":
-        params = [init_weights((784, width)), init_weights((width, width)), init_weights((width, 10))]
-        model = net
-    else:
-        params = [init_weights((32, 1, 3, 3)), init_weights((64, 32, 3, 3)), init_weights((128, 64, 3, 3)),
-                  init_weights((128 * 3 * 3, 625)), init_weights((625, 10))]
-        model = convnet
-    activation = {"rectify": rectify, "sigmoid": T.nnet.sigmoid}[activation]
-
-    X = T.fmatrix()
-    Y = T.fmatrix()
-    noise_py_x = model(X, params, activation, p_input, p_hidden, srng)
-    py_x = model(X, params, activation, 0., 0., srng)
-    cost = T.mean(T.nnet.categorical_crossentropy(noise_py_x, Y))
-    updates = RMSprop(cost, params) if optimiser == "rmsprop" else sgd(cost, params)
-    train = theano.function(inputs=[X, Y], outputs=cost, updates=updates, allow_input_downcast=True)
-    predict = theano.function(inputs=[X], outputs=T.argmax(py_x, axis=1), allow_input_downcast=True)
+    if talk.MODELS[talk.model(script)] == "filters":  # the images as the convnet takes them, 28x28
+        trX, teX = trX.reshape(-1, 1, 28, 28), teX.reshape(-1, 1, 28, 28)
+    train, predict = variant(name, args)
 
     def accuracy(X, Y):
         return float(np.mean(np.argmax(Y, axis=1) == np.concatenate(
             [predict(X[i:i + 1000]) for i in range(0, len(X), 1000)])))
 
-    batches = list(zip(range(0, len(trX), args.batch_size), range(args.batch_size, len(trX), args.batch_size)))
     epochs = getattr(args, epochs_flag)
     start = time.time()
     for epoch in range(epochs):
-        costs = [train(trX[begin:end], trY[begin:end]) for begin, end in batches]
+        costs = [train(trX[begin:end], trY[begin:end]) for begin, end in talk.batches(len(trX), args.batch_size)]
         print(f"  {name}: epoch {epoch + 1:2d}  train cost {np.mean(costs):.4f}", flush=True)
         if epoch == 0:
             first = accuracy(teX, teY)  # how fast it learns
@@ -228,8 +179,9 @@ def main():
     parser.add_argument("--table", action="store_true",
                         help="print the table of docs/results.md from the results file, and stop")
     args = parser.parse_args()
-    if args.ntrain < args.batch_size:
-        parser.error(f"--ntrain {args.ntrain} is smaller than one batch (--batch-size {args.batch_size})")
+    if not talk.batches(args.ntrain, args.batch_size):
+        parser.error(f"--ntrain {args.ntrain} is not more than one batch (--batch-size {args.batch_size}): the "
+                     f"training loop takes only batches that end before the last image")
 
     variants = read_results(args.output)
     if args.table:

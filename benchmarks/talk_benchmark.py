@@ -9,7 +9,8 @@
 
 Each script runs as a user would run it (full MNIST, batch 128, its own learning
 rate, a fixed seed). Its output goes to results/<script>.log, its figures to
-results/figures/; its epochs replace its rows in results/trajectories.csv, and
+results/figures/ (all of a script's pictures show the model of this one run), its model
+to models/ (--models), where demos/draw.py finds it; its epochs replace its rows in results/trajectories.csv, and
 results/summary.json gets its final and best test accuracy, the epoch where the
 slides' number was first reached, the median seconds per epoch, the peak memory and
 the run's record (command, date, machine, load, versions: benchmarks/record.py).
@@ -48,17 +49,20 @@ VALIDATION_FIELDS = SEED_FIELDS + ["validation_accuracy"]
 
 def run(script, flags, log_path, mode="w"):
     """Run one script, echoing and logging its output; return (epoch rows, peak RSS in MiB, exit status,
-    the run's record)."""
-    rows = []
+    the run's record, with the files its --figures wrote)."""
+    rows, written = [], []
     started = record.start([script, *flags])
     with open(log_path, mode) as log:
         log.write(f"$ {started['command']}\n")
         process = subprocess.Popen([sys.executable, script, *flags], cwd=REPO, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True)
         for line in process.stdout:
+            line = record.scrubbed(line, [script, *flags])
             log.write(line)
             log.flush()
             print(line, end="", flush=True)
+            if line.startswith("wrote "):
+                written.append(line[len("wrote "):].strip())
             match = EPOCH_LINE.match(line.rstrip("\n"))
             if match:
                 rows.append({"script": script, "epoch": int(match["epoch"]), "test_accuracy": float(match["accuracy"]),
@@ -68,6 +72,8 @@ def run(script, flags, log_path, mode="w"):
         _, status, usage = os.wait4(process.pid, 0)  # this child's own peak memory
         process.returncode = os.waitstatus_to_exitcode(status)
         finished = record.finish(started)
+        if written:
+            finished["wrote"] = written
         log.write(f"{record.RUN_LINE}{json.dumps(finished)}\n")
     return rows, usage.ru_maxrss / 1024, process.returncode, finished
 
@@ -148,6 +154,8 @@ def main():
     parser.add_argument("--seed", type=bounds.seed(dropout=True), default=1,
                         help="the seed of each script's run (default: %(default)s); --seeds runs several instead")
     parser.add_argument("--data-dir", help="folder with the MNIST files (default: as load.py finds them)")
+    parser.add_argument("--models", default="models",
+                        help="where the runs save their models, for demos/draw.py (default: %(default)s, draw.py's)")
     parser.add_argument("--seeds", type=bounds.seed(dropout=True), nargs="+", metavar="SEED",
                         help="run each script once per seed, into results/seeds.csv (see above)")
     parser.add_argument("--lr", type=bounds.positive, help="with --seeds: this learning rate, not the script's own")
@@ -185,7 +193,8 @@ def main():
                          path)
     summary_path = os.path.join(RESULTS, "summary.json")
     for script in args.scripts or SCRIPTS:
-        flags = ["--epochs", str(args.epochs), "--seed", str(args.seed), "--figures", "results/figures"]  # the scripts run in REPO
+        flags = ["--epochs", str(args.epochs), "--seed", str(args.seed), "--figures", "results/figures",  # run in REPO
+                 "--save-model", os.path.join(args.models, script[:-3] + ".npz")]
         flags += ["--data-dir", args.data_dir] if args.data_dir else []
         rows, peak_mib, status, run_record = run(script, flags, os.path.join(RESULTS, script[:-3] + ".log"))
         if not rows:

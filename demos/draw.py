@@ -9,7 +9,8 @@ centred by its centre of mass in 28x28), and the answer of logistic regression, 
 sigmoid net, the modern net and the convnet with their ten probabilities.
 
 The models are the scripts' own: each script is run with --epochs 0 --load-model FILE
-and its model's probabilities py_x are computed by Theano from its own graph. The
+and its model's probabilities are the py_x it hands its run, computed by Theano from its
+own graph. The
 weights come from --save-model files in --models DIR, one per script, e.g.
 
     uv run 2_logistic_regression.py --save-model models/2_logistic_regression.npz
@@ -46,7 +47,7 @@ PORT = 8023
 MAX_BYTES = 10_000_000  # a photo of a digit is far smaller; more is refused unread
 MAX_PIXELS = 25_000_000  # Pillow decodes an image whole: a bigger one could take all the memory
 PAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "draw.html")
-MODELS = [script for script in _scripts.SCRIPTS if script in talk.NAMES]
+MODELS = talk.SCRIPTS
 
 
 class ImageError(ValueError):
@@ -111,19 +112,17 @@ class Model:
     """One script's model: not trained yet (no file), loading, ready, or an error saying why."""
 
     def __init__(self, script, path):
-        self.script, self.path, self.name = script, path, talk.NAMES[script]
+        self.script, self.path, self.name = script, path, talk.model(script)
         self.state = "loading" if os.path.exists(path) else "untrained"
         shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else path
         self.command = f"{route.command(script)} --save-model {shown}"  # the learner's route: uv or pip
         self.text = self.command if self.state == "untrained" else "loading"
         self.lock = threading.Lock()  # a compiled Theano function is not to be called by two threads at once
-        self.X = self.predict = self.probabilities = None  # the script's own, set by load()
+        self.run = None  # the script's run, set by load(): its model's probabilities
 
     def load(self, data_dir=None):
         """Run the script with its weights, no training, and compile the probabilities of its own model."""
-        import harness  # noqa: F401  here, not above: the page is served before Theano is imported
-        import theano
-        try:
+        try:  # the script imports Theano: only now, once the page is served
             namespace = _scripts.run(self.script, "--load-model", self.path,
                                      *(["--data-dir", data_dir] if data_dir else []))
         except LearnerError as error:  # no data, a model file that does not fit, a setting refused
@@ -133,15 +132,14 @@ class Model:
             if ending.code == 130:
                 raise KeyboardInterrupt from None
             raise
-        self.X = namespace["X"]
-        self.predict = namespace["predict"]  # the script's own, for the tests to compare with
-        self.probabilities = theano.function([self.X], namespace["py_x"], allow_input_downcast=True)
+        self.run = namespace["run"]
+        self.answer(np.zeros((28, 28), np.float32))  # compiled now, not at the first digit drawn
         self.state, self.text = "ready", ""
 
     def answer(self, digit):
         """The ten probabilities for one 28x28 image, in the shape the script's model takes."""
         with self.lock:
-            return self.probabilities(digit.reshape((1, 1, 28, 28) if self.X.ndim == 4 else (1, 784)))[0]
+            return self.run.probabilities(digit)[0]
 
     def report(self, digit):
         shown = {"script": self.script, "name": self.name, "state": self.state, "text": self.text}

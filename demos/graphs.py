@@ -1,20 +1,22 @@
 """The graph Theano built from each numbered script: the graph you wrote (model and cost),
 what T.grad added to it, and the graph theano.function runs after its optimisations.
 
-Each script is run as it is (no training: --epochs 0, scripts 2-5 on a few hundred images), and its
-own theano.functions are read. For each one this prints the node counts before and after
+Each script is run as it is (no training: --epochs 0, scripts 2-5 on a few hundred images), and the
+theano.functions it defined are read. For each one this prints the node counts before and after
 the optimisations, which elementwise operations were fused into one loop, which ops were
-replaced by others, and which run as C code and which in Python. With --figures DIR it
-writes the graphs there: always as text (Theano's debugprint), and as pictures when
-Graphviz's `dot` is installed.
+replaced by others (each described by its docstring), and which run as C code and which in
+Python. With --figures DIR it writes the graphs there: always as text (Theano's debugprint,
+and what each op does), and as pictures when Graphviz's `dot` is installed.
 
     python demos/graphs.py 0 1 2 --figures graphs
 """
 import _project  # noqa: F401  the project's folder on the import path
 import harness  # noqa: F401  before theano: sets this project's Theano defaults
 import argparse
+import collections
 import io
 import os
+import re
 import shutil
 import subprocess
 
@@ -23,38 +25,47 @@ from theano import gof
 from theano import tensor as T
 
 import _scripts
+from common import bounds
 from common.errors import PathError
 
 GET_DOT = ("install Graphviz (apt install graphviz, brew install graphviz or conda install graphviz) "
            "and run again for the pictures.")
 
-# What the ops that the optimisations bring in do, in a few words.
-OPS = {
-    "Dot22": "matrix product by BLAS (sgemm)",
-    "Dot22Scalar": "matrix product times a constant, by BLAS",
-    "Gemm": "BLAS Z = a X.Y + b Z, written over Z: a product and a sum in one call",
-    "Gemv": "BLAS matrix-vector product and sum",
-    "CGemv": "BLAS matrix-vector product and sum",
-    "Ger": "BLAS outer product added in place",
-    "CGer": "BLAS outer product added in place",
-    "Shape_i": "reads one size of a shape",
-    "Softmax": "softmax as one C loop",
-    "LogSoftmax": "log(softmax) computed stably in one op",
-    "SoftmaxGrad": "softmax's gradient as one op",
-    "CrossentropySoftmaxArgmax1HotWithBias": "softmax and cross-entropy in one op",
-    "CrossentropySoftmax1HotWithBiasDx": "their gradient in one op",
-    "CorrMM": "the convolution as a matrix product (im2col and BLAS)",
-    "CorrMM_gradWeights": "the convolution's gradient for its weights, as a matrix product",
-    "CorrMM_gradInputs": "the convolution's gradient for its input, as a matrix product",
-    "MaxPoolGrad": "max-pooling's gradient",
-    "mrg_uniform": "the dropout noise's random numbers",
-    "CAReduce": "a reduction (a max) as one C loop",
-    "MakeVector": "puts sizes together into a shape",
-    "Argmax": "the argmax alone: the max it came with is not needed",
-    "ParallelMRGUniform": "dropout's random numbers on all cores, this project's op (harness/fast_ops.py)",
-    "MaxPool": "max-pooling in one pass, this project's op (harness/fast_ops.py)",
-    "MaxPoolGradient": "max-pooling's gradient in one pass, this project's op (harness/fast_ops.py)",
-}
+# The classes every op derives from: their docstrings say what an op is, not what this one does.
+GENERIC = set(gof.COp.__mro__) | set(gof.OpenMPOp.__mro__)
+
+
+def first_sentence(docstring):
+    """The first sentence of a docstring, on one line, without reST and epydoc markup; '' for
+    none or WRITEME. A formula (:math:) ends it: a line of text cannot show one."""
+    paragraph = " ".join(re.split(r"\n\s*\n", (docstring or "").strip())[0].split())
+    paragraph = paragraph.split(":math:")[0]
+    paragraph = re.sub(r"(?::\w+:)?`+([^`]*)`+|\b[LCIB]\{([^}]*)\}", lambda m: m[1] or m[2], paragraph)
+    sentence = re.split(r"(?<=\.)\s+(?=\(?[A-Z])", paragraph)[0].strip()  # not after "wrt." or "e.g."
+    return "" if sentence.upper().startswith("WRITEME") else sentence
+
+
+def qualified(cls):
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def description(op):
+    """(what `op` does, the class that says so): the first sentence of the docstring of the op's
+    class, or of the nearest class it derives from that has one of its own, Theano's generic
+    op classes left out. Without one, a line saying so with the op's class, and None."""
+    for cls in type(op).__mro__:
+        if cls in GENERIC:
+            break
+        sentence = first_sentence(cls.__dict__.get("__doc__"))
+        if sentence:
+            return sentence, cls
+    return f"(no docstring) an op of class {qualified(type(op))}", None
+
+
+def described(op):
+    """`op`'s description and where it comes from, in one line."""
+    sentence, cls = description(op)
+    return f"{sentence} ({qualified(cls)})" if cls else sentence
 
 
 def kind(op):
@@ -69,23 +80,35 @@ def nodes(outputs):
     return gof.graph.io_toposort(gof.graph.inputs(outputs), outputs)
 
 
+def where_made(node):
+    """Where `node` was made: the stack of Python lines Theano keeps in its outputs (tag.trace)."""
+    return repr([getattr(variable.tag, "trace", None) for variable in node.outputs])
+
+
+def made_by_grad(node):
+    """Whether T.grad made `node`: its stack (every frame of it, in graphs_of) passes through theano/gradient.py."""
+    return any(frame[0] == theano.gradient.__file__
+               for variable in node.outputs for trace in getattr(variable.tag, "trace", []) for frame in trace)
+
+
 class Graph:
     """One theano.function of a script: the graph it was given (as written, with the
     gradients and the updates) and the graph it runs (optimised)."""
 
-    def __init__(self, name, function, outputs, updates, gradients):
-        self.name, self.outputs, self.updates = name, outputs, updates
-        maker = function.maker
-        for original, copy in zip([i.variable for i in maker.inputs], maker.fgraph.inputs):
-            copy.name = copy.name or original.name  # the optimised graph's inputs are copies
-        # the model and cost; what T.grad added; the updates, which use both
+    def __init__(self, name, function):
+        self.name, maker = name, function.maker
+        # the graph theano.function was given (a copy of the script's, before any optimisation);
+        # the updates in the order the optimised graph's outputs follow them
+        self.outputs = [out.variable for out in maker.outputs]
+        self.updates = [(spec.variable, spec.update) for spec in maker.inputs if spec.update is not None]
+        for spec, copy in zip(maker.inputs, maker.fgraph.inputs):
+            copy.name = copy.name or spec.variable.name  # the optimised graph's inputs are copies
+        # the model and cost; what T.grad added (made in theano/gradient.py); the updates, which use both
         self.written = nodes(self.outputs)
         wrote = set(self.written)
-        used = set(gof.graph.ancestors([u for _, u in self.updates]))
-        added = nodes([g for g in gradients if g in used])
-        self.gradient = [node for node in added if node not in wrote]
-        seen = wrote | set(self.gradient)
-        self.update_rule = [node for node in nodes([u for _, u in self.updates]) if node not in seen]
+        updating = [node for node in nodes([u for _, u in self.updates]) if node not in wrote]
+        self.gradient = [node for node in updating if made_by_grad(node)]
+        self.update_rule = [node for node in updating if not made_by_grad(node)]
         self.before = self.written + self.gradient + self.update_rule
         # the graph it runs, and which of its nodes run as C code (a C thunk) or in Python
         self.fgraph = maker.fgraph
@@ -116,11 +139,20 @@ class Graph:
         if gone:
             lines.append(f"  gone: {', '.join(gone)}")
         if new:
-            lines.append("  brought in: " + "; ".join(f"{k} ({OPS[k]})" if k in OPS else k for k in new))
+            ops = {kind(node.op): node.op for node in self.after}
+            lines += ["  brought in:"] + [f"    {k}: {description(ops[k])[0]}" for k in new]
         return "\n".join(lines)
 
+    def ops(self):
+        """What each kind of op in either graph does, with how many nodes of it each graph has."""
+        before = collections.Counter(kind(node.op) for node in self.before)
+        after = collections.Counter(kind(node.op) for node in self.after)
+        ops = {kind(node.op): node.op for node in self.before + self.after}
+        width = max(map(len, ops))
+        return "\n".join(f"{k:{width}}  {before[k]:3} {after[k]:3}  {described(ops[k])}" for k in sorted(ops))
+
     def text(self):
-        """The three graphs in Theano's debugprint, with the summary on top."""
+        """The three graphs in Theano's debugprint, with the summary on top and their ops below."""
         out = io.StringIO()
         out.write(self.summary() + "\n\n== the graph as written: model and cost ==\n")
         theano.printing.debugprint(self.outputs, file=out)
@@ -129,6 +161,8 @@ class Graph:
             theano.printing.debugprint([update for _, update in self.updates], file=out)
         out.write("\n== the graph theano.function runs, after its optimisations ==\n")
         theano.printing.debugprint(self.fgraph.outputs, file=out)
+        out.write("\n== what each op does: the first sentence of its docstring (nodes as written, as run) ==\n")
+        out.write(self.ops() + "\n")
         return out.getvalue()
 
     def dot(self, title):
@@ -200,38 +234,35 @@ def _cluster(prefix, title, colours, outputs, output_names):
     return lines + ["}"]
 
 
-def _as_list(outputs):
-    return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+def name_as_the_script(namespace, graph_outputs):
+    """Give the variables of a graph theano.function was given the names the script gave them.
+    theano.function copies its graph node by node, keeping the inputs and shared variables and
+    where each node was made, so the copy of a script's node is the one with its op, the copies
+    of its inputs and its stack."""
+    copies = {(node.op, tuple(node.inputs), where_made(node)): node for node in nodes(graph_outputs)}
+    copy_of = {}
+    variables = {name: value for name, value in namespace.items()
+                 if isinstance(value, gof.Variable) and not name.startswith("_")}
+    for node in nodes(list(variables.values())):
+        copy = copies.get((node.op, tuple(copy_of.get(i, i) for i in node.inputs), where_made(node)))
+        if copy is not None:
+            copy_of.update(zip(node.outputs, copy.outputs))
+    for name, variable in variables.items():
+        copy = copy_of.get(variable, variable)
+        copy.name = copy.name or name
 
 
 def graphs_of(script, data_dir=None):
-    """The graphs of `script`'s theano.functions, by name, from a run of the script itself.
-    What T.grad returned and what theano.function was given are recorded as the script
-    calls them: theano.function compiles a copy of its graph, and the copy keeps no trace
-    of which nodes T.grad made."""
-    gradients, given = [], {}
-    grad, function = T.grad, theano.function
-
-    def recording_grad(*args, **kwargs):
-        result = grad(*args, **kwargs)
-        gradients.extend(_as_list(result))
-        return result
-
-    def recording_function(inputs, outputs=None, updates=None, **kwargs):
-        compiled = function(inputs, outputs, updates=updates, **kwargs)
-        given[id(compiled)] = (_as_list(outputs), [tuple(pair) for pair in updates or []])
-        return compiled
-
-    T.grad, theano.function = recording_grad, recording_function
-    try:
+    """The graphs of the theano.functions `script` defines, by name, from a run of the script itself,
+    in which Theano keeps every frame of where it made each variable (its tag.trace, for made_by_grad)."""
+    with theano.configparser.change_flags({"traceback.limit": -1, "traceback.compile_limit": 0}):
         namespace = _scripts.run(script, *(["--data-dir", data_dir] if data_dir and script[0] >= "2" else []))
-    finally:
-        T.grad, theano.function = grad, function
-    for name, value in namespace.items():  # the script's names on its variables, for the printouts
-        if isinstance(value, gof.Variable) and value.name is None and not name.startswith("_"):
-            value.name = name
-    return {name: Graph(name, value, *given[id(value)], gradients) for name, value in namespace.items()
-            if id(value) in given}
+    functions = {name: value for name, value in namespace.items() if isinstance(value, theano.compile.Function)}
+    for function in functions.values():
+        maker = function.maker
+        name_as_the_script(namespace, [out.variable for out in maker.outputs]
+                           + [spec.update for spec in maker.inputs if spec.update is not None])
+    return {name: Graph(name, function) for name, function in functions.items()}
 
 
 def draw(dot_text, path):
@@ -253,6 +284,8 @@ def main():
                         help="which scripts, by number (default: all of them)")
     parser.add_argument("--figures", metavar="DIR", help="write the graphs into DIR: text, and pictures when "
                         "Graphviz's dot is installed")
+    parser.add_argument("--pictures-up-to", type=bounds.whole(1), metavar="NODES", help="with --figures, draw only the graphs of "
+                        "at most NODES nodes as written (default: all; a larger one is text only)")
     parser.add_argument("--data-dir", metavar="DIR", help="the MNIST folder for scripts 2-5 (default: as they find it)")
     args = parser.parse_args()
     try:
@@ -279,7 +312,11 @@ def main():
                 with open(stem + ".txt", "w") as f:
                     f.write(graph.text())
                 print(f"wrote {stem}.txt")
-                if has_dot:
+                too_large = args.pictures_up_to is not None and len(graph.before) > args.pictures_up_to
+                if has_dot and too_large:
+                    print(f"no {stem}.png: {_nodes(graph.before)} as written, more than --pictures-up-to "
+                          f"{args.pictures_up_to}")
+                elif has_dot:
                     draw(graph.dot(f"{script}: the graph of {name}"), stem + ".png")
             except OSError as error:
                 raise PathError(f"Could not write the graphs into {args.figures} ({error.strerror or error}). "

@@ -1,39 +1,31 @@
 """The plumbing the scripts share, kept out of their way. Import it before theano.
 
-- theano_defaults: this project's Theano defaults (float32, an OpenBLAS that works with
-  NumPy 1.23, OpenMP, threads and memory tuned for speed), leaving any choice you made
-  in THEANO_FLAGS, ~/.theanorc or the environment alone;
-- machine: the settings and machine you bring, said in a line or a paragraph (it
-  imports Theano);
-- cache_repair: a compiled module that is damaged (cut short, empty, missing) is set
-  aside and compiled again; a compile cache on a full disk is one paragraph;
-- compiler_checks: Theano's checks of the compiler run once per compiler, flags and CPU,
-  not in every run;
-- compile_cache: Theano reuses the C code it compiled in earlier runs;
-- parallel_compile: Theano compiles the C code a function lacks on all cores at once;
-- constant_folding: Theano folds constants it can move or index in Python without
-  compiling C code for that;
-- fast_ops: faster C code for dropout's random numbers and max-pooling, the same results,
-  swapped in when a function is compiled (THEANO_FLAGS=optimizer_excluding=fast_ops: off);
-- fast_convolutions: Theano's convolutions with faster unfolding of the images, the same
-  results, swapped in the same way and switched off with the same flag;
-- flags: the command line;
-- training: the per-epoch report, Ctrl-C, and what a run writes when it ends;
-- model_file: the learned weights as an .npz file;
-- predictions (imported by --figures only): what the script's own model answers for each
-  test image, with its probabilities.
+`import harness` takes the steps in STEPS, in that order, then offers the scripts
+parse_args (harness/flags.py: the command line), Run (harness/training.py: the per-epoch
+report, Ctrl-C, and what a run writes when it ends) and load_params, save_params
+(harness/model_file.py: the learned weights as an .npz file). harness/predictions.py
+(what the script's own model answers for each test image) is imported by --figures only.
 """
 import os
 import sys
 
-from harness import theano_defaults  # noqa: F401  first: it sets the environment NumPy and Theano read
-from harness import cache_repair  # before Theano: Theano loads compiled modules while it is imported
 from common.errors import LearnerError
 from common.jupyter_kernel import in_notebook
+from harness import cache_repair, compiler_version, machine, theano_defaults  # none imports NumPy or Theano
+
+
+def show_errors_as_paragraphs():
+    """Errors a user can fix are one paragraph, not a traceback, at a terminal and in a notebook."""
+    sys.excepthook = _excepthook
+    if in_notebook():  # the kernel shows errors itself: the same paragraph there
+        sys.modules["IPython"].get_ipython().set_custom_exc(
+            (LearnerError, cache_repair.CompileCacheFull),
+            lambda shell, kind, error, traceback, tb_offset=None: _excepthook(kind, error, traceback))
 
 
 def _excepthook(kind, error, traceback):
-    """Errors a user can fix get one paragraph, not a traceback (SHOW_TRACEBACK=1 shows it)."""
+    """An error a user can fix as one paragraph, Ctrl-C as one line; SHOW_TRACEBACK=1 shows
+    the traceback."""
     if issubclass(kind, KeyboardInterrupt):
         print("\nStopped by Ctrl-C; nothing was saved.", file=sys.stderr)
     elif issubclass(kind, LearnerError) and not os.environ.get("SHOW_TRACEBACK"):
@@ -48,17 +40,61 @@ def _excepthook(kind, error, traceback):
         sys.__excepthook__(kind, error, traceback)
 
 
-sys.excepthook = _excepthook  # before Theano is imported: a setting it refuses is one paragraph too
-from harness import machine  # noqa: E402  imports Theano
-from harness import compile_cache  # noqa: E402, F401
-from harness import parallel_compile  # noqa: E402, F401
-from harness import constant_folding  # noqa: E402, F401
-from harness import fast_ops  # noqa: E402, F401
-from harness import fast_convolutions  # noqa: E402, F401
+# The steps whose module imports Theano import it when they run, once Theano is imported.
+
+def keep_compiler_checks():
+    """Theano's checks of the compiler run once per compiler, flags and CPU (compiler_checks.py)."""
+    from harness import compiler_checks
+    compiler_checks.install()
+
+
+def reuse_compiled_modules():
+    """Patches to CLinker and COp: Theano reuses the C code it compiled in earlier runs (compile_cache.py)."""
+    from harness import compile_cache
+    compile_cache.install()
+
+
+def compile_in_parallel():
+    """Theano compiles the C code a function lacks on all cores at once (parallel_compile.py)."""
+    from harness import parallel_compile
+    parallel_compile.install()
+
+
+def fold_constants_in_python():
+    """Theano folds constants it can move or index in Python, compiling no C code for that
+    (constant_folding.py)."""
+    from harness import constant_folding
+    constant_folding.install()
+
+
+def swap_in_fast_ops():
+    """Faster C code for dropout's random numbers, max-pooling and the convolutions, the same
+    results, swapped in when a function is compiled (fast_ops.py, fast_convolutions.py;
+    THEANO_FLAGS=optimizer_excluding=fast_ops: off)."""
+    from harness import fast_convolutions, fast_ops
+    fast_ops.install()
+    fast_convolutions.install()
+
+
+STEPS = [
+    theano_defaults.set_defaults,  # first: NumPy and Theano read the environment once, as they load
+    theano_defaults.keep_freed_memory,  # mallopt, before the first big array is freed
+    show_errors_as_paragraphs,  # sys.excepthook, before Theano: a setting it refuses is one paragraph too
+    cache_repair.check_theanos_own_modules,  # before Theano: it loads its own compiled modules as it is imported
+    compiler_version.keep_answers,  # before Theano: it asks its compiler for its version as it is imported
+    machine.import_theano,  # the settings and machine you bring, said in a line or a paragraph
+    keep_compiler_checks,  # next: Theano checks its compiler before its first module
+    machine.check_compiler,  # a compiler, flags or BLAS you chose builds a module, checked once for those
+    # changes to Theano, each on its own, in place before the script compiles its first function
+    reuse_compiled_modules,
+    compile_in_parallel,
+    fold_constants_in_python,
+    swap_in_fast_ops,
+]
+for _step in STEPS:
+    _step()
+
+# What the scripts use; these import NumPy and Theano, so after the steps.
 from harness.flags import parse_args  # noqa: E402, F401
 from harness.model_file import load_params, save_params  # noqa: E402, F401
 from harness.training import Run  # noqa: E402, F401
-
-if in_notebook():  # the kernel shows errors itself: the same paragraph there
-    sys.modules["IPython"].get_ipython().set_custom_exc(
-        (LearnerError, cache_repair.CompileCacheFull), lambda shell, kind, error, traceback, tb_offset=None: _excepthook(kind, error, traceback))

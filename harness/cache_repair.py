@@ -9,8 +9,8 @@ that is missing, empty or shorter than its own header says is set aside and comp
 again, with one line saying so.
 
 - Theano's two modules of its own, cutils_ext and lazylinker_ext, load while Theano is
-  imported: a finder on sys.meta_path, installed when this module is imported (before
-  Theano), checks them; a damaged one's folder is renamed to NAME.damaged, and Theano,
+  imported: a finder on sys.meta_path, installed by check_theanos_own_modules() (before
+  Theano is imported), checks them; a damaged one's folder is renamed to NAME.damaged, and Theano,
   finding none, compiles it again.
 - The modules of the ops (a tmp* folder each) load when a function is compiled:
   compile_cache.py calls `damage()` before Theano loads one, and `set_aside()` marks a
@@ -172,4 +172,6 @@ def full_disk_paragraph(error, traceback):
     return _full_disk_paragraph(folder) if disk_full(error) and folder and in_theano_compile(traceback) else None
 
 
-sys.meta_path.insert(0, _OwnModulesFinder())
+def check_theanos_own_modules():
+    """Put the finder that checks Theano's own compiled modules in front of Python's."""
+    sys.meta_path.insert(0, _OwnModulesFinder())

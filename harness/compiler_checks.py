@@ -10,8 +10,8 @@ nothing. A failed check is not kept: it runs again next time.
 
 The compiler is known by its path, size, time of change and version; the CPU by what
 /proc/cpuinfo says of it (without it, the flags -march=native stands for are not kept).
-The patches wrap methods of Theano 1.0.5: on any other version they stay off, and a line
-says so.
+install() puts the patches in place (harness/__init__.py calls it once Theano is imported).
+They wrap methods of Theano 1.0.5: on any other version they stay off, and a line says so.
 """
 import contextlib
 import hashlib
@@ -109,10 +109,15 @@ def test_gxx_support():
     return works
 
 
-if theano.__version__ != FITS:
-    print(f"note: harness/compiler_checks.py fits Theano {FITS}, not the installed {theano.__version__}: it stays "
-          "off, so Theano checks its compiler again in every run.", file=sys.stderr, flush=True)
-elif theano.config.cxx:
+def install():
+    """Put the two wrappers in place of Theano's methods, and give Theano the flags kept for
+    -march=native, on Theano 1.0.5 with a compiler; on another Theano, say they stay off."""
+    if theano.__version__ != FITS:
+        print(f"note: harness/compiler_checks.py fits Theano {FITS}, not the installed {theano.__version__}: it "
+              "stays off, so Theano checks its compiler again in every run.", file=sys.stderr, flush=True)
+        return
+    if not theano.config.cxx:
+        return
     GCC_compiler.compile_args = staticmethod(compile_args)
     OpenMPOp.test_gxx_support = staticmethod(test_gxx_support)
     if _cpu() is not None:

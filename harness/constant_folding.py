@@ -22,5 +22,7 @@ def python_constant_folding(op, node):
     return True
 
 
-for _op in (DimShuffle, ScalarFromTensor, Subtensor):
-    _op.python_constant_folding = python_constant_folding
+def install():
+    """Have DimShuffle, ScalarFromTensor and Subtensor ask for their Python code when folded."""
+    for op in (DimShuffle, ScalarFromTensor, Subtensor):
+        op.python_constant_folding = python_constant_folding

@@ -15,7 +15,7 @@ import shlex
 import sys
 import tempfile
 
-from common import bounds
+from common import bounds, datasets, talk
 from common.errors import SettingError
 from harness.model_file import read_params
 from common.jupyter_kernel import in_notebook
@@ -105,71 +105,68 @@ def flag(args, name):
         f"--{name.replace('_', '-')} {value}{default}"
 
 
-def parse_args(doc, flags="", **defaults):
+def parse_args(doc, flags="", *, epochs=None, lr=None, batch_size=None, seed=None, dropout=False, data=False,
+               validation=False, model=False, figures=False, **own):
     """Parse the flags a script takes: `flags` as written in the script, then (but in a
-    notebook) the command line, which wins. Which flags, the keys of `defaults` choose:
+    notebook) the command line, which wins. A program offers only the flags it uses:
 
-    epochs, lr, batch_size -- those flags, with that default;
-    seed=(default, what) -- --seed, saying what its random numbers choose in this program;
-    dropout=True -- Theano's random streams draw dropout noise from --seed too, so it takes
+    epochs, lr, batch_size -- those flags, with that default (None: not offered);
+    seed -- (default, what its random numbers choose in this program), for --seed;
+    dropout -- Theano's random streams draw dropout noise from --seed too, so it takes
     only the seeds they take;
-    data=True -- --ntrain, --ntest, --dataset, --data-dir;
-    validation=True -- --validation;
-    model=True -- --save-model, --load-model;
-    figures=True -- --figures;
-    any other key -- a flag of the script's own, given as (default, help) or (default,
-    help, maximum): a whole number of at least 1, or a finite number above 0, as its
-    default is.
-    A program offers only the flags it uses. Every number is checked at its bounds as it
-    is parsed (common/bounds.py)."""
+    data -- --ntrain, --ntest, --dataset, --data-dir;
+    validation -- --validation;
+    model -- --save-model, --load-model;
+    figures -- --figures;
+    own -- the program's own flags, by name: (default, help) or (default, help, maximum),
+    a whole number of at least 1, or a finite number above 0, as its default is.
+    Every number is checked at its bounds as it is parsed (common/bounds.py)."""
     parser = _Parser(flags, prog=program(doc), description=doc,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    defaults = dict(defaults)
-    dropout = defaults.pop("dropout", False)
-    if "epochs" in defaults:
-        parser.add_argument("--epochs", type=bounds.whole(0), default=defaults.pop("epochs"),
+    if epochs is not None:
+        parser.add_argument("--epochs", type=bounds.whole(0), default=epochs,
                             help="passes over the training data (default: %(default)s)")
-    if "lr" in defaults:
-        parser.add_argument("--lr", type=bounds.positive, default=defaults.pop("lr"),
-                            help="learning rate (default: %(default)s)")
-    if "seed" in defaults:
-        seed, chosen = defaults.pop("seed")
-        parser.add_argument("--seed", type=bounds.seed(dropout), default=seed,
+    if lr is not None:
+        parser.add_argument("--lr", type=bounds.positive, default=lr, help="learning rate (default: %(default)s)")
+    if seed is not None:
+        default, chosen = seed
+        parser.add_argument("--seed", type=bounds.seed(dropout), default=default,
                             help=f"seed of the random numbers that choose {chosen}; same seed, same results "
                                  f"(default: %(default)s)")
-    if "batch_size" in defaults:
-        parser.add_argument("--batch-size", type=bounds.whole(1), default=defaults.pop("batch_size"),
+    if batch_size is not None:
+        parser.add_argument("--batch-size", type=bounds.whole(1), default=batch_size,
                             help="examples per gradient step (default: %(default)s)")
-    if defaults.pop("data", False):
+    if data:
         parser.add_argument("--ntrain", type=bounds.whole(1),
                             help="use the first N training images, e.g. 10000 with --epochs 1 --batch-size 16 for "
                                  "a quick run (docs/quick-runs.md) (default: all)")
         parser.add_argument("--ntest", type=bounds.whole(1),
                             help="test on the first N test images (default: all)")
-        parser.add_argument("--dataset", choices=["mnist", "fashion"], default="mnist",
+        parser.add_argument("--dataset", choices=list(datasets.TITLE), default="mnist",
                             help="MNIST digits, or Fashion-MNIST clothes in the same format (default: mnist)")
         parser.add_argument("--data-dir", metavar="DIR",
                             help="folder holding the four data files (default: see docs/data.md)")
-    if defaults.pop("validation", False):
+    if validation:
         parser.add_argument("--validation", type=bounds.whole(0), default=0, metavar="N",
                             help="hold out the last N training images to pick an epoch without looking at the "
                                  "test set: each epoch reports their accuracy too, and the summary the test "
                                  "accuracy at the epoch where it was best (default: 0, as in the talk)")
-    if defaults.pop("model", False):
+    if model:
         parser.add_argument("--save-model", metavar="PATH", type=_output_file,
                             help="write the learned weights to the file PATH (.npz format; the name is kept)")
         parser.add_argument("--load-model", metavar="PATH",
                             help="start from weights saved with --save-model (with --epochs 0: evaluate only)")
-    if defaults.pop("figures", False):
+    if figures:
         parser.add_argument("--figures", metavar="DIR", type=_output_folder,
                             help="draw what the program shows in DIR: PNG pictures, and GIF animations where it moves")
-    for name, (default, help, *maximum) in defaults.items():
+    for name, (default, help, *maximum) in own.items():
         kind = bounds.whole(1, *maximum) if isinstance(default, int) else bounds.positive
         parser.add_argument("--" + name.replace("_", "-"), type=kind, default=default,
                             help=f"{help} (default: %(default)s)")
     args = parser.parse_args(shlex.split(flags) + ([] if in_notebook() else sys.argv[1:]))
     args.defaults = {name: parser.get_default(name) for name in vars(args)}
-    if getattr(args, "ntrain", None) is not None and args.ntrain <= getattr(args, "batch_size", 0):
+    ntrain, batch_size = getattr(args, "ntrain", None), getattr(args, "batch_size", None)
+    if ntrain is not None and batch_size is not None and not talk.batches(ntrain, batch_size):
         parser.error(f"--ntrain {args.ntrain} is not more than one batch ({flag(args, 'batch_size')}): the "
                      f"training loop takes only batches that end before the last image")
     if getattr(args, "save_model", None) and getattr(args, "figures", None) \

@@ -1,11 +1,13 @@
 """The settings and the machine a learner brings: what Theano will do with them, in one
 line or one paragraph, never a page of Theano's internals.
 
-Imported by harness in place of a bare `import theano`: a GPU that Theano 1.0.5 cannot
-use becomes a line saying it runs on the CPU; a setting Theano refuses, or a compiler or
-BLAS you chose that cannot build Theano's code, becomes a paragraph; a fallback (no C++
-compiler, mode=FAST_COMPILE) is said once with its cost. check() then refuses, before a
-program builds its graph, the settings it cannot run with (by what the program says it needs).
+harness/__init__.py imports Theano through import_theano(): a GPU that Theano 1.0.5 cannot
+use becomes a line saying it runs on the CPU; a setting Theano refuses becomes a
+paragraph; a fallback (no C++ compiler, mode=FAST_COMPILE) is said once with its cost.
+check_compiler() makes a compiler or BLAS you chose that cannot build Theano's code a
+paragraph too. check() then refuses, before a program builds its graph, the settings it
+cannot run with (by what the program says it needs). Importing this module does not
+import Theano.
 """
 import importlib.util
 import os
@@ -28,46 +30,56 @@ def _notice(text):
     print(f"note: {text}", file=sys.stderr, flush=True)
 
 
-# A GPU: Theano 1.0.5's backend needs pygpu (libgpuarray), which PyPI does not carry.
-# Without it, importing Theano fails or logs errors; the CPU is what it would use anyway.
-_device = user_setting("device")[0] or ""
-if _device.startswith(("cuda", "opencl")) and importlib.util.find_spec("pygpu") is None:
-    _notice(f"{where('device')} needs pygpu (libgpuarray), which is not installed: running on the CPU. "
-            "See docs/theano.md, 'Your machine'.")
-    os.environ["THEANO_FLAGS"] += ",device=cpu"
+def import_theano():
+    """Import Theano, saying in a line what it makes of the machine, or in a paragraph
+    why it refuses a setting."""
+    # A GPU: Theano 1.0.5's backend needs pygpu (libgpuarray), which PyPI does not carry.
+    # Without it, importing Theano fails or logs errors; the CPU is what it would use anyway.
+    device = user_setting("device")[0] or ""
+    if device.startswith(("cuda", "opencl")) and importlib.util.find_spec("pygpu") is None:
+        _notice(f"{where('device')} needs pygpu (libgpuarray), which is not installed: running on the CPU. "
+                "See docs/theano.md, 'Your machine'.")
+        os.environ["THEANO_FLAGS"] += ",device=cpu"
+    warnings.filterwarnings("ignore", message="DeprecationWarning: there is no c\\+\\+ compiler")  # said below
+    try:
+        import theano
+    except ValueError as error:  # a value Theano does not know, or a compiledir it cannot use
+        if "compiledir" in str(error):
+            raise SettingError(f"Theano cannot use the folder for its compile cache: {str(error).rstrip('.')}. Give "
+                               "it a folder you can write, e.g. THEANO_FLAGS=base_compiledir=$HOME/theano-cache "
+                               f"(THEANO_FLAGS is {USER_FLAGS!r}; Theano also reads "
+                               f"{os.environ.get('THEANORC', '~/.theanorc')}).") from None
+        raise SettingError(f"Theano refuses a setting: {str(error).rstrip('.')}. Change it where you set it: "
+                           f"THEANO_FLAGS is {USER_FLAGS!r}; Theano also reads "
+                           f"{os.environ.get('THEANORC', '~/.theanorc')}.") from None
+    if _no_compiler():
+        how = where("cxx") if user_setting("cxx")[1] else "no g++ found"
+        _notice(f"no C++ compiler ({how}): Theano runs its Python implementations, many times slower, and "
+                "the convnet cannot run. Install g++: see docs/theano.md, 'Your machine'.")
+    elif _python_only():
+        setting = where("mode") if user_setting("mode")[1] else where("linker")
+        _notice(f"{setting}: Theano runs Python implementations of most ops, many times slower "
+                "(and the convnet cannot run). Remove it to use Theano's compiled C code.")
 
-warnings.filterwarnings("ignore", message="DeprecationWarning: there is no c\\+\\+ compiler")  # said below
-try:
+
+def _no_compiler():
     import theano
-except ValueError as error:  # a value Theano does not know, or a compiledir it cannot use
-    if "compiledir" in str(error):
-        raise SettingError(f"Theano cannot use the folder for its compile cache: {str(error).rstrip('.')}. Give it "
-                           "a folder you can write, e.g. THEANO_FLAGS=base_compiledir=$HOME/theano-cache (THEANO_FLAGS "
-                           f"is {USER_FLAGS!r}; Theano also reads {os.environ.get('THEANORC', '~/.theanorc')}).") from None
-    raise SettingError(f"Theano refuses a setting: {str(error).rstrip('.')}. Change it where you set it: "
-                        f"THEANO_FLAGS is {USER_FLAGS!r}; Theano also reads "
-                        f"{os.environ.get('THEANORC', '~/.theanorc')}.") from None
-
-from harness import compiler_checks  # noqa: E402
-
-NO_COMPILER = not theano.config.cxx
-PYTHON_ONLY = theano.config.mode in ("FAST_COMPILE", "DebugMode", "DEBUG_MODE") or theano.config.linker.startswith("py")
-if NO_COMPILER:
-    how = where("cxx") if user_setting("cxx")[1] else "no g++ found"
-    _notice(f"no C++ compiler ({how}): Theano runs its Python implementations, many times slower, and "
-            "the convnet cannot run. Install g++: see docs/theano.md, 'Your machine'.")
-elif PYTHON_ONLY:
-    setting = where("mode") if user_setting("mode")[1] else where("linker")
-    _notice(f"{setting}: Theano runs Python implementations of most ops, many times slower "
-            "(and the convnet cannot run). Remove it to use Theano's compiled C code.")
+    return not theano.config.cxx
 
 
-def _check_compiler():
+def _python_only():
+    import theano
+    return theano.config.mode in ("FAST_COMPILE", "DebugMode", "DEBUG_MODE") or theano.config.linker.startswith("py")
+
+
+def check_compiler():
     """With a compiler, flags or BLAS you chose, build a tiny module as Theano would, once
     for those (compiler_checks keeps that it built)."""
+    import theano
+    from harness import compiler_checks
     chosen = [key for key in ("cxx", "gcc.cxxflags", "blas.ldflags") if user_setting(key)[1]]
     settings = (theano.config.gcc.cxxflags, theano.config.blas.ldflags)
-    if NO_COMPILER or not chosen or compiler_checks.recall("build", *settings):
+    if _no_compiler() or not chosen or compiler_checks.recall("build", *settings):
         return
     with tempfile.TemporaryDirectory() as folder:
         source = os.path.join(folder, "check.cpp")
@@ -85,16 +97,15 @@ def _check_compiler():
         key_lines = [line for line in said if ("error" in line or "cannot" in line) and "collect2" not in line]
         told = f"the compiler said: {(key_lines or said)[0].strip()}" if said else "the compiler failed, saying nothing"
         raise SettingError(f"Theano cannot compile its C code with {', '.join(where(k) for k in chosen)}: "
-                            f"{told}. Fix or remove that setting (without it, this project's defaults apply); "
-                            f"`{theano.config.cxx} --version` should work.")
+                           f"{told}. Fix or remove that setting (without it, this project's defaults apply); "
+                           f"`{theano.config.cxx} --version` should work.")
     compiler_checks.keep("build", True, *settings)
 
-
-_check_compiler()
 
 def _refusal(convolutions):
     """(the setting, why this program cannot run with it, the fix), or None. `convolutions`:
     the program said it convolves (its Run call), so it needs float32 and Theano's C code."""
+    import theano
     if theano.config.floatX == "float16":
         return ("floatX", "the talk's models compute in float32 (T.fmatrix) and Theano 1.0.5 cannot keep their "
                 "weights in float16", "remove floatX or set floatX=float32")
@@ -103,9 +114,9 @@ def _refusal(convolutions):
     if theano.config.floatX != "float32":
         return ("floatX", "its input is T.ftensor4 (float32), and the gradient of its convolutions does not "
                 "type-check with float64 weights", "remove floatX or set floatX=float32 for this program")
-    if NO_COMPILER:
+    if _no_compiler():
         return "cxx", "its convolutions (CorrMM) have only a C implementation", "install g++ (docs/theano.md, 'Your machine')"
-    if PYTHON_ONLY:
+    if _python_only():
         return ("mode" if user_setting("mode")[1] else "linker", "its convolutions (CorrMM) have only a C "
                 "implementation", "remove that setting for this program")
     return None

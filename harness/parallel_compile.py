@@ -20,8 +20,8 @@ process may run on, no more than OMP_NUM_THREADS); 1 leaves Theano's serial comp
 it is. A compiler error is raised when Theano reaches its node, as Theano raises it. An
 interrupt stops the compilers and removes the folders of the modules not in the cache.
 
-The patches wrap methods of Theano 1.0.5: on any other version they stay off, and a line
-says so.
+install() puts the patches in place (harness/__init__.py calls it once Theano is imported).
+They wrap methods of Theano 1.0.5: on any other version they stay off, and a line says so.
 """
 import collections
 import concurrent.futures
@@ -382,9 +382,13 @@ _jobs = jobs()
 _theano_make_all = VM_Linker.make_all
 _theano_get_from_key = cmodule.ModuleCache._get_from_key
 
-if theano.__version__ != FITS:
-    print(f"note: harness/parallel_compile.py fits Theano {FITS}, not the installed {theano.__version__}: it stays "
-          "off, so Theano compiles its C code one module after another.", file=sys.stderr, flush=True)
-elif _jobs > 1 and theano.config.cxx:
-    VM_Linker.make_all = make_all
-    cmodule.ModuleCache._get_from_key = _get_from_key
+
+def install():
+    """Put the two wrappers in place of Theano's methods, on Theano 1.0.5 with a compiler
+    and more than one job; on another Theano, say they stay off."""
+    if theano.__version__ != FITS:
+        print(f"note: harness/parallel_compile.py fits Theano {FITS}, not the installed {theano.__version__}: it "
+              "stays off, so Theano compiles its C code one module after another.", file=sys.stderr, flush=True)
+    elif _jobs > 1 and theano.config.cxx:
+        VM_Linker.make_all = make_all
+        cmodule.ModuleCache._get_from_key = _get_from_key

@@ -48,16 +48,24 @@ class Compiling:
             say(f" {time.time() - self.started:.1f} s", sys.stderr)
 
 
-def epoch_bar(costs, batches, epoch):
-    """The costs of one epoch, as the training loop yields them; at a terminal, a bar
-    with batches done, seconds per batch, time left and the running mean cost."""
-    if not at_terminal():
-        return list(costs)
-    done, total = [], 0.0
-    with tqdm(costs, total=batches, desc=f"epoch {epoch:3d}", bar_format=BAR, leave=False, file=sys.stderr,
-              unit="batch") as bar:
-        for cost in bar:
-            done.append(cost)
-            total += float(cost)
-            bar.set_postfix_str(f"train cost {total / len(done):.4f}", refresh=False)
-    return done
+class EpochBar:
+    """At a terminal, a bar over one epoch's batches: batches done, seconds per batch, time
+    left and the running mean cost; elsewhere nothing is shown."""
+
+    def __init__(self, batches, epoch):
+        self.bar = tqdm(total=batches, desc=f"epoch {epoch:3d}", bar_format=BAR, leave=False, file=sys.stderr,
+                        unit="batch") if at_terminal() else None
+        self.done, self.total = 0, 0.0
+
+    def advance(self, cost):
+        """One batch done, whose training cost was `cost`."""
+        if self.bar is None:
+            return
+        self.done += 1
+        self.total += float(cost)
+        self.bar.set_postfix_str(f"train cost {self.total / self.done:.4f}", refresh=False)
+        self.bar.update()
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()

@@ -1,11 +1,10 @@
-"""This project's Theano defaults, set on import, before NumPy and Theano load.
+"""This project's Theano defaults, set by harness/__init__.py before NumPy and Theano load.
 
 Each fills in only what you did not choose yourself in THEANO_FLAGS, a .theanorc file
-or the environment.
+or the environment. Importing this module imports neither NumPy nor Theano.
 """
 import configparser
 import ctypes
-import ctypes.util
 import logging
 import os
 
@@ -14,8 +13,6 @@ import os
 # so each lets its threads sleep soon. Set only where you have not set them, and
 # before NumPy loads its own OpenBLAS, which reads them once.
 THREAD_DEFAULTS = {"OMP_WAIT_POLICY": "PASSIVE", "OPENBLAS_THREAD_TIMEOUT": "4"}
-for _name, _value in THREAD_DEFAULTS.items():
-    os.environ.setdefault(_name, _value)
 
 # The BLAS routines Theano's C code calls, and the threads API its openmp mode uses.
 BLAS_NAMES = ["sgemm_", "dgemm_", "sgemv_", "dgemv_", "sger_", "dger_", "sdot_", "ddot_", "saxpy_", "daxpy_",
@@ -73,7 +70,11 @@ def user_setting(key):
     return None, None
 
 
-def _set_theano_defaults():
+def set_defaults():
+    """The thread settings and Theano's defaults, in the environment NumPy and Theano read
+    once, as they load."""
+    for name, value in THREAD_DEFAULTS.items():
+        os.environ.setdefault(name, value)
     chosen = {key for key in THEANO_DEFAULTS if user_setting(key)[1]}
     if "blas.ldflags" in chosen or not THEANO_DEFAULTS["blas.ldflags"]:
         chosen.add("openmp")  # with your BLAS or NumPy's, openmp stays as Theano has it (off)
@@ -85,7 +86,7 @@ def _set_theano_defaults():
         logging.getLogger("theano.tensor.blas").setLevel(logging.ERROR)
 
 
-def _keep_freed_memory():
+def keep_freed_memory():
     """Let glibc keep the memory of freed arrays for the next training step.
 
     Theano allocates its big arrays (up to 15 MB for the convnet) afresh at every step.
@@ -95,14 +96,10 @@ def _keep_freed_memory():
     you set MALLOC_MMAP_THRESHOLD_ or MALLOC_TRIM_THRESHOLD_, and where there is no glibc."""
     if {"MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"} & set(os.environ):
         return
-    try:
-        mallopt = ctypes.CDLL(ctypes.util.find_library("c")).mallopt
-    except (OSError, AttributeError, TypeError):  # no C library with mallopt
+    try:  # the C library Python runs on (finding it by name would run ldconfig)
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # no C library with mallopt
         return
     m_trim_threshold, m_mmap_threshold = -1, -3
     mallopt(m_mmap_threshold, 32 * 2**20)
     mallopt(m_trim_threshold, 2**30)
-
-
-_set_theano_defaults()
-_keep_freed_memory()

@@ -1,7 +1,7 @@
-"""One training run: its flags, data, per-epoch report, and how it ends. However it ends
-(its last epoch, Ctrl-C, SIGTERM, SIGHUP, an output no one reads, a cost gone to
-infinity, memory run out), it prints its summary and keeps what was learned: see
-docs/stopping.md."""
+"""One training run: its flags, its data, each epoch's batches and report, and how it ends.
+However it ends (its last epoch, Ctrl-C, SIGTERM, SIGHUP, an output no one reads, a cost
+gone to infinity, memory run out), it prints its summary and keeps what was learned: see
+docs/stopping.md. What it says is worded in harness/messages.py; this module decides when."""
 import errno
 import os
 import re
@@ -9,22 +9,23 @@ import resource
 import signal
 import sys
 import time
+from typing import NamedTuple
 
 import numpy as np
 import theano
 
 import load
+from common import talk
 from common.epoch_line import epoch_line
 from common.errors import OutOfMemory, SettingError
-from harness import machine
+from common.jupyter_kernel import in_notebook
+from common.stops import HANDLED
+from harness import machine, messages
 from harness.flags import flag, parse_args, program
 from harness.model_file import load_params, save_params, save_params_elsewhere
-from harness.progress import Compiling, epoch_bar, say
-from common.jupyter_kernel import in_notebook
+from harness.progress import Compiling, EpochBar, say
 
-# How each stop is named; the run then exits with 128 + the signal's number, as a shell reports it.
-STOPS = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM", signal.SIGHUP: "SIGHUP (its terminal was closed)",
-         signal.SIGPIPE: "a closed output (no one reads what it prints)"}
+OVERSHOOT = 100 * messages.GUESSING_COST  # a training cost above it (230) says the steps overshoot
 
 
 class Stopped(BaseException):
@@ -39,145 +40,296 @@ class Stopped(BaseException):
 class Diverged(Exception):
     """The training cost, or the weights, of an epoch are not finite numbers."""
 
-CHANCE = 0.10  # the test accuracy of guessing among ten classes
-GUESSING_COST = float(np.log(10))  # the cross-entropy of guessing among ten classes: 2.30
-OVERSHOOT = 100 * GUESSING_COST  # a training cost above it (230) says the steps overshoot
+
+class Model(NamedTuple):
+    """What a script hands its run in training()."""
+    params: list  # its weights, shared variables, the first layer's first
+    predict: object  # its predict(X): the class of each image, as a theano.function
+    test: tuple  # its test set (X, Y), the images in the shape its model takes
+    X: object  # its model's input and probabilities, symbolic: what the pictures and demos/draw.py show
+    py_x: object
+    responses: object  # a convnet's responses(): its blocks' responses to a test image; else None
+
+
+class Ending(NamedTuple):
+    """How a training ended, as __exit__ found it."""
+    signum: object  # the stop's signal (Ctrl-C: SIGINT), or None
+    diverged: object  # the Diverged error, or None
+    short_of_memory: object  # what Theano or NumPy said when memory ran out, or None
+    doing: str  # "training" or "evaluating" when it ended
+    epoch: int  # the epoch under way; 0 in a run that only evaluates (--epochs 0)
+    evaluated: object  # the test accuracy of a run that only evaluates, or None
 
 
 class Run:
-    """Flags, data and the per-epoch report of one training script. The script owns its
-    arrays and their shapes; the run receives what the script hands it and reports."""
+    """One training script's run, and the only owner of its state: the flags, the held-out
+    images, the model the script hands over, each epoch's numbers, what the run is doing.
+    The script owns its arrays and their shapes; the run receives what the script hands it,
+    reports, and ends the run (a context manager: `with run.training(...)`)."""
 
-    def __init__(self, doc, slides_accuracy, convolutions=False, dropout=False, **defaults):
-        """`convolutions=True`: the program convolves, which Theano can only do in float32
-        and in C; settings that rule it out are refused now, before the graph is built.
-        `dropout=True`: the model drops units at random, and --seed chooses that noise too."""
+    def __init__(self, doc, model, slides_accuracy, dropout=False, **defaults):
+        """`model`: the name of the model the script builds, one of common/talk.py's MODELS; a
+        convolutional one needs float32 and C, so settings that rule it out are refused now,
+        before the graph is built. `dropout=True`: the model drops units at random, and --seed
+        chooses that noise too."""
+        if model not in talk.MODELS:
+            raise SettingError(messages.unknown_model(model, list(talk.MODELS)))
         seeded = "the starting weights and the dropout noise" if dropout else "the starting weights"
         self.args = parse_args(doc, epochs=100, batch_size=128, seed=(1, seeded), dropout=dropout, data=True,
                                validation=True, model=True, figures=True, **defaults)
-        self.slides_accuracy = slides_accuracy
-        self.script = program(doc)
-        machine.check(convolutions)
-        self.accuracies, self.costs, self.validation_accuracies = [], [], []
-        self.batches = None  # per epoch: set by mnist()
-        self.compiling = Compiling()
-        self.epoch_started = None  # set by progress()
-        # The script's accuracy(X, Y) and its own (X, Y) sets, given to training()
-        self.accuracy, self.test, self.validation = None, None, None
-        self.doing = "preparing"  # then "training" and "evaluating" in turn each epoch, then "ending"
-        self.params = None  # given to training()
+        self.script, self.name, self.slides_accuracy = program(doc), model, slides_accuracy
+        machine.check(convolutions=talk.MODELS[model] == "filters")
+        self.validation = None  # the --validation images (X, Y), held out by mnist()
+        self.model = None  # what the script hands training()
+        self.accuracies, self.costs, self.validation_accuracies = [], [], []  # one of each per epoch
+        self.epoch_costs = []  # the costs of this epoch's batches, from step()
+        self.epoch_started = None  # set by batches()
+        self.started = None  # when the training began, set on entering it
         self.kept = None  # (epoch, copies of the weights) at the last epoch whose cost and weights were finite
         self.overshot = False  # whether an epoch's cost has passed OVERSHOOT, said once a run
+        self.doing = "preparing"  # then "training" and "evaluating" in turn, then "ending": changed by _now() only
+        self.compiling = Compiling()
+        self.compiled_probabilities = None  # the model's probabilities as a function, compiled on first use
         np.random.seed(self.args.seed)
         if not in_notebook():  # a kernel has its own ways to stop
-            for signum in (signal.SIGTERM, signal.SIGHUP):
+            for signum in HANDLED:
                 signal.signal(signum, self._stop)
+
+    def _now(self, doing):
+        """What the run is doing from now on, which its stops and its ending read."""
+        self.doing = doing
 
     def _stop(self, signum, frame):
         """SIGTERM or SIGHUP: stop as Ctrl-C does."""
         if self.doing == "ending":  # the save under way finishes; the run ends right after it
             return
         if self.doing == "preparing":
-            said = f"\nStopped by {STOPS[signum]} before training began; nothing was learned or saved.\n"
             try:  # straight to the file: the signal may have come in the middle of a print
-                os.write(sys.stderr.fileno(), said.encode())
+                os.write(sys.stderr.fileno(), messages.stopped_before_training(signum).encode())
             except OSError:
                 pass
             raise SystemExit(128 + signum)
         raise Stopped(signum)
 
     def mnist(self):
-        """The data as the talk's load.mnist gives it, for this run's flags, and the last
-        --validation N training images held out of it: trX, vaX, teX, trY, vaY, teY
-        (vaX and vaY are empty without --validation)."""
+        """The data as the talk's load.mnist gives it, for this run's flags: trX, teX, trY, teY.
+        With --validation N the last N training images are held out of trX and trY: the run
+        measures the model on them at each report."""
         a = self.args
         trX, teX, trY, teY = load.mnist(a.ntrain, a.ntest, onehot=True, data_dir=a.data_dir, dataset=a.dataset)
         kept = len(trX) - a.validation
-        # the talk's zip(range, range) takes only batches that end before the last image
-        if kept <= a.batch_size and a.validation:
-            raise SettingError(f"--validation {a.validation} leaves {max(kept, 0)} of the {len(trX)} training "
-                               f"images, not more than one batch ({flag(a, 'batch_size')}): the training loop "
-                               f"takes only batches that end before the last image. Hold out fewer, e.g. "
-                               f"--validation {len(trX) // 6}, or give a smaller --batch-size.")
-        if kept <= a.batch_size:
-            raise SettingError(f"{flag(a, 'batch_size')} is not less than the {len(trX)} training images of "
-                               f"{a.dataset}: the training loop takes only batches that end before the last "
-                               f"image. Give --batch-size {len(trX) - 1} or less (the talk's is 128).")
-        held_out = f" (and {a.validation} held out for validation)" if a.validation else ""
-        print(f"{self.script}: {a.epochs} epochs, batch {a.batch_size}, lr {a.lr}, seed {a.seed}; "
-              f"{kept} training{held_out} and {len(teX)} test images of {a.dataset}", flush=True)
-        self.batches = len(range(a.batch_size, kept, a.batch_size))  # as the talk's zip(range, range) gives
+        if not talk.batches(kept, a.batch_size) and a.validation:
+            raise SettingError(messages.too_many_held_out(a.validation, kept, len(trX), flag(a, "batch_size")))
+        if not talk.batches(kept, a.batch_size):
+            raise SettingError(messages.batch_too_large(flag(a, "batch_size"), len(trX), a.dataset))
+        print(messages.settings(self.script, a, kept, a.validation, len(teX)), flush=True)
+        self.validation = (trX[kept:], trY[kept:])
         self.compiling.start()  # what the script does next
-        return trX[:kept], trX[kept:], teX, trY[:kept], trY[kept:], teY
+        return trX[:kept], teX, trY[:kept], teY
 
-    def training(self, params, accuracy, test, validation, responses=None):
-        """The block the training loop runs in; see _Training. `accuracy(X, Y)` is the
-        script's own measure, and `test` and `validation` its own (X, Y) sets: the test set
-        for --epochs 0 and --figures, the validation set measured at each report. `responses()`, if given, returns the conv blocks'
-        responses to a test digit, for --figures."""
-        self.accuracy, self.test, self.validation, self.params = accuracy, test, validation, params
-        return _Training(self, params, responses)
+    def training(self, params, predict, test, graph, responses=None):
+        """The run, to train in: `with run.training(...)` loads --load-model on entering and
+        ends the run on leaving (__exit__). The script hands over its weights `params`, its
+        `predict` function, its `test` set (X, Y) in its own shape, its model's `graph` as
+        (X, py_x), the input and the probabilities, and for a convnet `responses()`, its
+        blocks' responses to a test image."""
+        self.model = Model(params, predict, test, *graph, responses)
+        return self
 
-    def progress(self, costs):
-        """The training costs of one epoch, from the loop that computes them; at a
-        terminal, a progress bar meanwhile."""
+    def batches(self, count):
+        """The (start, end) of each mini-batch of one epoch over `count` training images, as
+        the talk's loop takes them (common/talk.py); at a terminal, a bar meanwhile."""
+        pairs = talk.batches(count, self.args.batch_size)
+        self.epoch_costs = []
         self.epoch_started = time.time()
-        self.doing = "training"
-        costs = epoch_bar(costs, self.batches, len(self.accuracies) + 1)
-        self.doing = "evaluating"
-        return costs
+        self._now("training")
+        bar = EpochBar(len(pairs), len(self.accuracies) + 1)
+        try:
+            for pair in pairs:
+                yield pair
+                bar.advance(self.epoch_costs[-1] if self.epoch_costs else 0.0)
+        finally:
+            bar.close()
+        self._now("evaluating")
 
-    def report(self, costs, accuracy):
-        """One line for the epoch that just ended: the test accuracy the script measured,
-        the accuracy on the validation set (if any images were held out) and the mean
-        training cost. The epoch's weights are kept, unless they or the cost are not
-        finite numbers: that ends the run (Diverged)."""
-        validation = self.accuracy(*self.validation) if len(self.validation[0]) else None
-        cost = float(np.mean(costs))
-        line = epoch_line(len(self.accuracies) + 1, accuracy, validation, cost, time.time() - self.epoch_started)
-        weights = [p.get_value() for p in self.params]  # copies: a few MB, once an epoch
+    def step(self, cost):
+        """One training step done, whose cost is `cost`: the epoch's mean cost is reported."""
+        self.epoch_costs.append(cost)
+
+    def report(self, accuracy):
+        """One line for the epoch that just ended: the test `accuracy` the script measured,
+        the accuracy on the held-out images (with --validation) and the mean training cost.
+        The epoch's weights are kept, unless they or the cost are not finite numbers: that
+        ends the run (Diverged)."""
+        images, labels = self.validation
+        validation = self._accuracy(self._shaped(images), labels) if len(images) else None
+        cost = float(np.mean(self.epoch_costs))
+        epoch = len(self.accuracies) + 1
+        line = epoch_line(epoch, accuracy, validation, cost, time.time() - self.epoch_started)
+        weights = [p.get_value() for p in self.model.params]  # copies: a few MB, once an epoch
         if not np.isfinite(cost) or not all(np.isfinite(w).all() for w in weights):
             say(line)
-            raise Diverged(f"its training cost is {cost}" if not np.isfinite(cost) else
-                           f"its weights hold infinite values or NaN (training cost {cost:.4g})")
+            raise Diverged(messages.not_finite(cost))
         self.accuracies.append(float(accuracy))
         self.costs.append(cost)
         if validation is not None:  # last: never an epoch with a validation but no test accuracy
             self.validation_accuracies.append(float(validation))
-        self.kept = (len(self.accuracies), weights)
+        self.kept = (epoch, weights)
         unread = say(line)
         if cost > OVERSHOOT and not self.overshot and not unread:
             self.overshot = True
-            unread = say(f"{self.script}: the training cost of epoch {len(self.accuracies)} ({cost:.4g}) is more "
-                         f"than 100 times what guessing costs ({GUESSING_COST:.2f}): the steps overshoot, so the "
-                         f"learning rate ({flag(self.args, 'lr')}) is probably too large. Try one ten or a hundred "
-                         "times smaller (--help shows the script's own).")
+            unread = say(messages.overshooting(self.script, epoch, cost, flag(self.args, "lr")))
         if unread:
             raise Stopped(signal.SIGPIPE if unread.errno == errno.EPIPE else signal.SIGHUP)
 
-    def _summary(self, seconds):
-        if not self.accuracies:
-            return f"no epoch finished ({seconds:.0f} s)"
-        summary = f"{len(self.accuracies)} epochs in {seconds:.0f} s: test accuracy {self.accuracies[-1]:.4f} at the end"
-        if self.validation_accuracies:
-            chosen = int(np.argmax(self.validation_accuracies))
-            summary += (f", {self.accuracies[chosen]:.4f} at epoch {chosen + 1} "
-                        f"(chosen by validation accuracy, {self.validation_accuracies[chosen]:.4f})")
-        else:  # chosen by looking at the test set itself, so it flatters
-            best = int(np.argmax(self.accuracies))
-            summary += f" ({self.accuracies[best]:.4f} at epoch {best + 1}, the best on the test set: optimistic)"
-        if self.args.dataset == "mnist":
-            summary += f"; the slides report {self.slides_accuracy:.3f} after 100 epochs of all 60000 images"
-        if round(abs(self.accuracies[-1] - CHANCE), 4) <= 0.02 and self.costs[-1] > 2 * GUESSING_COST:
-            summary += (f"\n{self.script}: {self.accuracies[-1]:.4f} is within 0.02 of chance ({CHANCE:.2f}), and the "
-                        f"training cost ({self.costs[-1]:.4g}) is far above what guessing costs ({GUESSING_COST:.2f}): "
-                        f"the steps overshoot, so the learning rate (--lr {self.args.lr:g}) is probably too large. "
-                        "Try one ten or a hundred times smaller (--help shows the script's own).")
-        elif round(abs(self.accuracies[-1] - CHANCE), 4) <= 0.02:  # a second line: not broken, only short
-            summary += (f"\n{self.script}: {self.accuracies[-1]:.4f} is within 0.02 of chance ({CHANCE:.2f}): the "
-                        "model has not started to learn yet (a convnet needs a few hundred steps). Try more images "
-                        "(--ntrain), more epochs (--epochs) or a smaller --batch-size.")
-        return summary
+    def _accuracy(self, images, onehot):
+        """The share of `images` the script's predict gets right, measured as the talk's loop prints it."""
+        return np.mean(np.argmax(onehot, axis=1) == self.model.predict(images))
+
+    def _shaped(self, images):
+        """Images in the shape the script's model takes: that of its test images."""
+        return np.reshape(images, (-1,) + self.model.test[0].shape[1:])
+
+    def probabilities(self, images):
+        """The model's ten probabilities for each of `images` (28x28 pictures or rows of 784
+        pixels), from the py_x the script handed over: its own graph, compiled on first use."""
+        if self.compiled_probabilities is None:
+            self.compiled_probabilities = theano.function([self.model.X], self.model.py_x,
+                                                          allow_input_downcast=True)
+        return self.compiled_probabilities(self._shaped(images))
+
+    def pictures(self):
+        """The pictures of this run, {file name: figure or text} for figures.write()."""
+        import figures
+        images, onehot = self.model.test
+        return figures.draw(figures.Trained(
+            self.script, self.name, self.args.dataset, self.args.seed, self.args.load_model,
+            self.slides_accuracy if self.args.dataset == "mnist" else None,
+            self.accuracies, self.costs, self.validation_accuracies, self.model.params[0].get_value(),
+            images, np.argmax(onehot, axis=1), self.probabilities(images),
+            self.model.responses() if self.model.responses is not None else None))
+
+    # The run's end, in the order it happens: __enter__ begins it; __exit__ finds how the
+    # training ended, says so, keeps, saves, draws and exits.
+
+    def __enter__(self):
+        self.compiling.done()
+        if self.args.load_model:
+            load_params(self.args.load_model, self.model.params)
+        self.started = time.time()
+        self._now("training")
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        """However the training ended (docs/stopping.md): print how and the summary, keep the
+        last finite weights, write --save-model and --figures (in a notebook, show the
+        pictures under the cell), then end: a stop with status 128 + the signal's number
+        (Ctrl-C: 130); a diverged cost, memory run out, or weights that went elsewhere than
+        --save-model with status 1."""
+        evaluated = None
+        if error is None and self.args.epochs == 0:
+            evaluated, error = self._evaluate()
+        if error is not None and not _handled(error):
+            return False  # not an ending: Python shows it
+        ending = self._ending(error, evaluated)
+        self._say(ending)
+        self._keep(ending)
+        saved = self._save(ending)
+        self._draw(ending)
+        return self._exit(ending, saved)
+
+    def _evaluate(self):
+        """--epochs 0: the test accuracy of the loaded weights, or the error that stopped it."""
+        self._now("evaluating")
+        try:
+            return self._accuracy(*self.model.test), None
+        except BaseException as caught:  # stopped, or out of memory: ends as a stopped training does
+            if not _handled(caught):
+                raise
+            return None, caught
+
+    def _ending(self, error, evaluated):
+        signum = signal.SIGINT if isinstance(error, KeyboardInterrupt) else getattr(error, "signum", None)
+        ending = Ending(signum=signum, diverged=error if isinstance(error, Diverged) else None,
+                        short_of_memory=out_of_memory(error), doing=self.doing,
+                        epoch=len(self.accuracies) + 1 if self.args.epochs else 0, evaluated=evaluated)
+        self._now("ending")  # from here a SIGTERM or SIGHUP waits: the weights are being written
+        return ending
+
+    def _say(self, ending):
+        if ending.signum:  # said where it can be read: a closed output is standard output
+            say(messages.stopped(ending.signum, ending.epoch),
+                sys.stderr if ending.signum == signal.SIGPIPE else sys.stdout)
+        if ending.evaluated is not None:
+            say(messages.evaluated(self.script, ending.evaluated))
+        elif self.args.epochs:
+            say(self._summary())
+
+    def _summary(self):
+        """The summary line, and a second line where the last accuracy is near chance."""
+        seconds, accuracies, costs = time.time() - self.started, self.accuracies, self.costs
+        validation = self.validation_accuracies
+        chosen = int(np.argmax(validation)) if validation else int(np.argmax(accuracies)) if accuracies else None
+        slides = self.slides_accuracy if self.args.dataset == "mnist" else None
+        said = messages.summary(self.script, seconds, accuracies, chosen, validation, slides)
+        if accuracies and round(abs(accuracies[-1] - messages.CHANCE), 4) <= 0.02:
+            if costs[-1] > 2 * messages.GUESSING_COST:
+                return said + "\n" + messages.at_chance_overshooting(self.script, accuracies[-1], costs[-1],
+                                                                     self.args.lr)
+            return said + "\n" + messages.at_chance_starting(self.script, accuracies[-1])  # only short
+        return said
+
+    def _nothing_kept(self, ending):
+        return ending.diverged is not None and not self.kept
+
+    def _keep(self, ending):
+        """A diverged run keeps the weights of its last finite epoch."""
+        if ending.diverged is not None and self.kept:
+            for p, kept in zip(self.model.params, self.kept[1]):
+                p.set_value(kept)
+
+    def _save(self, ending):
+        """Write --save-model; if that fails (a full disk, a folder gone), keep the weights
+        in a new file elsewhere and say where. Returns whether nothing was lost."""
+        path = self.args.save_model
+        if not path or self._nothing_kept(ending):
+            return True
+        try:
+            save_params(path, self.model.params)
+        except OSError as error:
+            reason = f"{error.strerror}: {error.filename}" if error.filename else error.strerror or error
+            elsewhere = save_params_elsewhere(os.path.splitext(self.script)[0], self.model.params,
+                                              f"--save-model {path}: {reason}")
+            say(messages.saved_elsewhere(path, reason, elsewhere), sys.stderr)
+            return False
+        say(messages.saved(path))
+        return True
+
+    def _draw(self, ending):
+        """--figures, and in a notebook the pictures under the cell: after the weights, so that
+        drawing never costs them."""
+        if (self.args.figures or in_notebook()) and not self._nothing_kept(ending):
+            import figures
+            figures.write(self.args.figures, self.pictures())
+
+    def _exit(self, ending, saved):
+        args = self.args
+        if ending.diverged is not None:
+            raise SettingError(messages.diverged(ending.epoch, ending.diverged.args[0], flag(args, "lr"),
+                                                 args.defaults["lr"], self.kept and self.kept[0], args.save_model,
+                                                 args.figures)) from None
+        if ending.short_of_memory:
+            limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+            raise OutOfMemory(messages.out_of_memory(
+                ending.short_of_memory, _asked(ending.short_of_memory), None if limit == resource.RLIM_INFINITY
+                else limit, ending.doing, ending.epoch, flag(args, "batch_size"), max(args.batch_size // 4, 1),
+                len(self.model.test[0]), args.validation, args.save_model, saved)) from None
+        if not in_notebook():  # in a notebook the cell just ends
+            if ending.signum:
+                raise SystemExit(128 + ending.signum)
+            if not saved:
+                raise SystemExit(1)
+        return ending.signum is not None
 
 
 def out_of_memory(error):
@@ -189,7 +341,7 @@ def out_of_memory(error):
     return None
 
 
-def _ending(error):
+def _handled(error):
     """Whether `error` is one of the endings a run handles: a stop, a divergence, memory run out."""
     return isinstance(error, (KeyboardInterrupt, Stopped, Diverged)) or out_of_memory(error) is not None
 
@@ -201,131 +353,3 @@ def _asked(said):
         return ""
     size = np.prod([float(n) for n in shape.group(0).split(" x ")]) * np.dtype(theano.config.floatX).itemsize
     return f" ({size / 2**30:.2f} GiB of {theano.config.floatX})"
-
-
-class _Training:
-    """Loads --load-model on entry; on exit, however the training ended (docs/stopping.md),
-    prints the summary and writes --save-model and --figures; in a notebook, shows the
-    figures under the cell, with or without --figures. A stop then ends the script with
-    status 128 + the signal's number (Ctrl-C: 130); a diverged cost, memory run out, or
-    weights that went elsewhere than --save-model with status 1."""
-
-    def __init__(self, run, params, responses):
-        self.run, self.params, self.responses = run, params, responses
-        self.start = None  # set on entry: the summary says how long the loop ran
-
-    def __enter__(self):
-        self.run.compiling.done()
-        if self.run.args.load_model:
-            load_params(self.run.args.load_model, self.params)
-        self.start = time.time()
-        self.run.doing = "training"
-        return self.run
-
-    def __exit__(self, kind, error, traceback):
-        run, args = self.run, self.run.args
-        evaluated = None
-        if error is None and args.epochs == 0:
-            run.doing = "evaluating"
-            try:
-                evaluated = run.accuracy(*run.test)
-            except BaseException as caught:  # stopped, or out of memory: ends as a stopped training does
-                if not _ending(caught):
-                    raise
-                error = caught
-        if error is not None and not _ending(error):
-            return False
-        short_of_memory = out_of_memory(error)
-        doing, epoch = run.doing, len(run.accuracies) + 1
-        run.doing = "ending"  # from here a SIGTERM or SIGHUP waits: the weights are being written
-        signum = signal.SIGINT if isinstance(error, KeyboardInterrupt) else getattr(error, "signum", None)
-        if signum:  # said where it can be read: a closed output is standard output
-            during = f"epoch {epoch}" if args.epochs else "the evaluation"
-            say(f"\nStopped by {STOPS[signum]} during {during}; keeping what was learned so far.",
-                sys.stderr if signum == signal.SIGPIPE else sys.stdout)
-        if isinstance(error, Diverged) and run.kept:
-            for p, kept in zip(self.params, run.kept[1]):
-                p.set_value(kept)
-        if evaluated is not None:
-            say(f"{run.script}: evaluation only: test accuracy {evaluated:.4f}")
-        elif args.epochs:
-            say(f"{run.script}: {run._summary(time.time() - self.start)}")
-        nothing_kept = isinstance(error, Diverged) and not run.kept
-        saved = not args.save_model or nothing_kept or self.save()
-        if (args.figures or in_notebook()) and not nothing_kept:  # after the weights: figures never cost them
-            import figures
-            from harness.predictions import probabilities_function
-            probabilities_of = probabilities_function(run.accuracy)
-            if probabilities_of is None:
-                say(f"{run.script}: no pictures of the test set's mistakes: the accuracy(X, Y) it hands its run "
-                    "does not call one predict = theano.function([X], T.argmax(py_x, axis=1)), whose "
-                    "probabilities py_x they show (harness/predictions.py).")
-            figures.write(args.figures, figures.draw(run, self.params, self.responses, probabilities_of))
-        if isinstance(error, Diverged):
-            raise SettingError(self.diverged(epoch, error.args[0])) from None
-        if short_of_memory:
-            raise OutOfMemory(self.out_of_memory(short_of_memory, doing, epoch, saved)) from None
-        if not in_notebook():  # in a notebook the cell just ends
-            if signum:
-                raise SystemExit(128 + signum)
-            if not saved:
-                raise SystemExit(1)
-        return signum is not None
-
-    def diverged(self, epoch, what):
-        """The paragraph for a cost (or weights) gone to infinity or NaN in `epoch`."""
-        run, args = self.run, self.run.args
-        if run.kept:
-            kept = (f"The weights of epoch {run.kept[0]}, the last whose cost was finite, are kept"
-                    + (f" in {args.save_model}" if args.save_model else "") + (" and drawn" if args.figures else ""))
-        else:
-            kept = "No epoch ended with a finite cost, so nothing is kept" + (
-                f": {args.save_model} is not written" if args.save_model else "")
-        return (f"Training diverged in epoch {epoch}: {what}, so the run stops here. The learning rate, "
-                f"{flag(args, 'lr')}, is probably too large: each step overshoots and the weights grow without "
-                f"bound. Try the script's own, --lr {args.defaults['lr']:g}, or ten times smaller steps from yours "
-                f"until the training cost falls from epoch to epoch. {kept}.")
-
-    def out_of_memory(self, said, doing, epoch, saved):
-        """The paragraph for memory run out while `doing` (training, evaluating) `epoch`."""
-        run, args = self.run, self.run.args
-        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
-        if limit == resource.RLIM_INFINITY:
-            where, more = "the memory this machine has free", "close other programs"
-        else:
-            where, more = (f"the {limit / 2**30:.1f} GiB this process may use (ulimit -v)",
-                           "close other programs or raise that limit")
-        if doing == "training":
-            what = (f"training epoch {epoch}", f"take fewer images per step: {flag(args, 'batch_size')} is a "
-                                              f"batch's size, try --batch-size {max(args.batch_size // 4, 1)}")
-        else:
-            images = f"{len(run.test[0])} test images" + (
-                f" and {args.validation} validation images" if args.validation else "")
-            what = (f"evaluating {'the loaded weights' if not args.epochs else f'epoch {epoch}'} on {images}",
-                    f"evaluate fewer images: the talk's evaluation predicts them all at once, so give e.g. "
-                    f"--ntest {max(len(run.test[0]) // 5, 1)}" + (" or a smaller --validation" if args.validation
-                                                                        else ""))
-        if not args.save_model:
-            kept = "Without --save-model the weights are not kept."
-        elif saved:
-            kept = f"What was learned until then is saved in {args.save_model}."
-        else:
-            kept = "What was learned until then is in the file named above."
-        return (f"Out of memory while {what[0]}: {said}{_asked(said)}, more than is left of {where}. "
-                f"To fit, {what[1]}; or {more}. {kept}")
-
-    def save(self):
-        """Write --save-model; if that fails (a full disk, a folder gone), keep the weights
-        in a new file elsewhere and say where. Returns whether --save-model was written."""
-        path = self.run.args.save_model
-        try:
-            save_params(path, self.params)
-        except OSError as error:
-            reason = f"{error.strerror}: {error.filename}" if error.filename else error.strerror or error
-            elsewhere = save_params_elsewhere(os.path.splitext(self.run.script)[0], self.params,
-                                              f"--save-model {path}: {reason}")
-            say(f"error: could not write --save-model {path} ({reason}); "
-                f"the weights are in {elsewhere} instead (--load-model reads it).", sys.stderr)
-            return False
-        say(f"saved the weights to {path}")
-        return True

@@ -13,8 +13,8 @@ without installing anything. Where a full run would take long it runs with short
 settings, which its settings line and its first cell say.
 """
 import argparse
+import ast
 import os
-import re
 import sys
 
 import jupytext
@@ -23,9 +23,10 @@ from nbclient import NotebookClient
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-SCRIPTS = ["0_multiply.py", "1_linear_regression.py", "2_logistic_regression.py", "3_net.py", "4_modern_net.py",
-           "5_convolutional_net.py"]
-SETTINGS_LINE = r"(harness\.(?:Run|parse_args)\(.*)\)$"
+sys.path.insert(0, REPO)
+from common.talk import PROGRAMS as SCRIPTS  # noqa: E402
+
+SETTINGS = ("Run", "parse_args")  # the harness's call that takes a program's settings: harness.Run(...)
 KERNEL = {"name": "theano-tutorials", "display_name": "Theano Tutorials (Python 3.11)", "language": "python"}
 
 # The executed copies' settings where the talk's 100 epochs take long (seconds per epoch:
@@ -48,11 +49,28 @@ def notebook(script, flags=None):
     for number, cell in enumerate(book.cells):
         cell.id, cell.metadata = f"cell-{number}", {}  # steady ids: a remade notebook differs only where it changed
     if flags:
-        settings = [cell for cell in book.cells if re.search(SETTINGS_LINE, cell.source, re.M)]
-        settings[0].source = re.sub(SETTINGS_LINE, rf'\1, flags="{flags}")', settings[0].source, count=1, flags=re.M)
+        settings = next(cell for cell in book.cells if cell.cell_type == "code" and settings_call(cell.source))
+        settings.source = with_flags(settings.source, flags)
         book.cells[0].source += (f"\n\n*Run here with `flags=\"{flags}\"` in the settings line below, to keep it "
                                  f"short: the talk trains for 100 epochs on all 60000 images.*")
     return book
+
+
+def settings_call(source):
+    """The harness.Run(...) or harness.parse_args(...) call in a cell's code, or None."""
+    return next((node for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Call)
+                 and isinstance(node.func, ast.Attribute) and node.func.attr in SETTINGS
+                 and isinstance(node.func.value, ast.Name) and node.func.value.id == "harness"), None)
+
+
+def with_flags(source, flags):
+    """A cell's code with flags="FLAGS" as the last argument of its settings call, wherever
+    that call ends (the parser says where: its closing parenthesis)."""
+    call = settings_call(source)
+    lines = source.encode().splitlines(keepends=True)  # the parser counts columns in UTF-8 bytes
+    line, end = call.end_lineno - 1, call.end_col_offset - 1
+    lines[line] = lines[line][:end] + f', flags="{flags}"'.encode() + lines[line][end:]
+    return b"".join(lines).decode()
 
 
 def make_to_edit():

@@ -3,7 +3,6 @@ each program prints for --help, and the browser the browser tests drive."""
 import glob
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -14,11 +13,7 @@ sys.path.insert(0, REPO)  # load.py, common/
 
 from synthetic import write_synthetic_mnist  # noqa: E402
 
-# The distribution's Chromium, driven by Playwright (never a browser Playwright downloads);
-# the flags keep it from calling out to a network this machine does not have.
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-BROWSER_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from common.browser import BROWSER_FLAGS, CHROMIUM  # noqa: E402,F401  for the browser tests
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
-"""Theano's compiler checks run once per compiler, flags and CPU (harness/compiler_checks.py):
-a later run calls the compiler for nothing but the version Theano asks at import."""
+"""Theano's compiler checks run once per compiler, flags and CPU (harness/compiler_checks.py),
+and the version Theano asks at import once per compiler (harness/compiler_version.py): a
+later run calls the compiler for nothing."""
 import os
 import shutil
 import subprocess
@@ -9,7 +10,7 @@ import pytest
 
 from conftest import REPO
 
-VERSION_QUERIES = ("-v", "-dumpversion")  # what Theano asks its compiler whenever it is imported
+VERSION_QUERIES = ("-v", "-dumpversion")  # what Theano asks its compiler as it is imported
 
 
 def compiler(tmp_path):
@@ -52,14 +53,17 @@ def test_a_later_run_calls_the_compiler_for_nothing(chosen, tmp_path):
     env = environment(tmp_path, "compiledir", 1, wrapper)
     if chosen:
         env["THEANO_FLAGS"] += f",cxx={wrapper}"
-    program = "import harness, theano; print(theano.function([], theano.tensor.constant(2.0) * 3)())"
+    program = ("import harness, theano; from theano.configdefaults import gcc_version_str; "
+               "print(theano.function([], theano.tensor.constant(2.0) * 3)(), gcc_version_str)")
+    version = subprocess.run(["g++", "-dumpversion"], capture_output=True, text=True).stdout.strip()
     said = []
     for run_ in range(2):
         log.write_text("")
         result = run(program, env)
-        assert result.returncode == 0 and result.stdout == "6.0\n", result.stderr
-        said.append(calls(log))
+        assert result.returncode == 0 and result.stdout == f"6.0 {version}\n", result.stderr
+        said.append([line.split(" ", 1)[1] for line in log.read_text().splitlines()])
     assert any("-march=native" in call for call in said[0])  # what Theano checks, the first time
+    assert set(VERSION_QUERIES) <= set(said[0])
     assert said[1] == []
 
 

@@ -20,12 +20,14 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from conftest import BROWSER_FLAGS, CHROMIUM, REPO
+from conftest import CHROMIUM, REPO
 from test_scripts import assert_clean_exit
 
 sys.path.insert(0, os.path.join(REPO, "demos"))
 import _scripts  # noqa: E402
 import draw  # noqa: E402
+sys.path.insert(0, os.path.join(REPO, "benchmarks"))
+import draw_page_picture  # noqa: E402
 
 
 
@@ -260,53 +262,26 @@ def test_every_models_answer_on_the_command_line_and_to_a_digit_drawn_in_the_bro
     said = own_predictions(models, synthetic_mnist, draw.mnist_style(seven()))
     assert lines[0].startswith(f"{tmp_path / 'seven.png'}: ")
     for script in draw.MODELS:
-        assert f"{draw.talk.NAMES[script]} {said[script]} (" in lines[0], lines[0]
+        assert f"{draw.talk.model(script)} {said[script]} (" in lines[0], lines[0]
     assert lines[1].startswith(f"{tmp_path / 'notes.txt'} is not an image")
 
     if not os.path.exists(CHROMIUM):
         pytest.skip("no Chromium: install the distribution's package (apt-get install chromium) "
                     "to run the browser test")
     from playwright.sync_api import sync_playwright
-    server = subprocess.Popen([sys.executable, "demos/draw.py", "--models", models, "--data-dir", synthetic_mnist,
-                               "--port", "0"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        first = server.stdout.readline()
-        assert first.startswith("draw.py: open http://127.0.0.1:"), first + server.stderr.read()
-        url = first.split("open ")[1].split()[0]
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_FLAGS)
-            page = browser.new_page(viewport={"width": 1200, "height": 800})
-            page.goto(url)
-            # the models load after the page is up; the page shows them as they become ready
-            page.wait_for_function("document.querySelectorAll('.model[data-state=ready]').length === 4",
-                                   timeout=600_000)
-            page.screenshot(path=os.path.join(screenshots, "draw_ready.png"))
-            box = page.locator("#pad").bounding_box()
-            strokes = [[(60, 60), (200, 60), (120, 240)], [(90, 150), (180, 150)]]  # a 7 with its bar
-            for stroke in strokes:
-                page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
-                page.mouse.down()
-                for x, y in stroke[1:]:
-                    page.mouse.move(box["x"] + x, box["y"] + y, steps=12)
-                page.mouse.up()
-            page.wait_for_function("document.querySelectorAll('.model[data-answer]').length === 4", timeout=60_000)
-            time.sleep(1)  # the answer to the last stroke, after any to earlier ones
-            page.wait_for_function("document.querySelectorAll('.model[data-answer]').length === 4", timeout=60_000)
-            page.screenshot(path=os.path.join(screenshots, "draw_answers.png"))
-            digit = json.loads(page.locator("#seen").get_attribute("data-image"))
-            answers = {card.get_attribute("data-script"): int(card.get_attribute("data-answer"))
-                       for card in page.locator(".model").all()}
-            assert answers == own_predictions(models, synthetic_mnist, digit)
-            assert np.asarray(digit).shape == (28, 28) and np.max(digit) > 0.9
-            page.click("#clear")
-            page.wait_for_function("document.querySelectorAll('.model[data-answer]').length === 0", timeout=60_000)
-            assert page.locator("#message").inner_text() == "Draw a digit in the box."
-            server.terminate()
-            server.wait(timeout=30)
-            page.wait_for_function("document.body.dataset.stopped === 'yes'", timeout=30_000)
-            assert page.locator("#stopped").is_visible()
-            page.screenshot(path=os.path.join(screenshots, "draw_stopped.png"))
-            browser.close()
-    finally:
-        server.kill()
-        server.wait()
+    with draw_page_picture.served(models, synthetic_mnist) as (url, server), sync_playwright() as playwright:
+        page = draw_page_picture.opened(playwright, url)  # the models load after the page is up
+        page.screenshot(path=os.path.join(screenshots, "draw_ready.png"))
+        seven_strokes = [[(60, 60), (200, 60), (120, 240)], [(90, 150), (180, 150)]]  # a 7 with its bar
+        digit, answers = draw_page_picture.draw(page, seven_strokes)
+        page.screenshot(path=os.path.join(screenshots, "draw_answers.png"))
+        assert answers == own_predictions(models, synthetic_mnist, digit)
+        assert np.asarray(digit).shape == (28, 28) and np.max(digit) > 0.9
+        page.click("#clear")
+        page.wait_for_function("document.querySelectorAll('.model[data-answer]').length === 0", timeout=60_000)
+        assert page.locator("#message").inner_text() == "Draw a digit in the box."
+        server.terminate()
+        server.wait(timeout=30)
+        page.wait_for_function("document.body.dataset.stopped === 'yes'", timeout=30_000)
+        assert page.locator("#stopped").is_visible()
+        page.screenshot(path=os.path.join(screenshots, "draw_stopped.png"))

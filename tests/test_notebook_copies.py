@@ -4,6 +4,7 @@ today, but for the short flags in its settings line, and the outputs and picture
 import base64
 import os
 import re
+import sys
 
 import jupytext
 import nbformat
@@ -12,6 +13,9 @@ import pytest
 from conftest import REPO
 from common.epoch_line import PATTERN as EPOCH_LINE
 from test_scripts import FIGURES
+
+sys.path.insert(0, os.path.join(REPO, "notebooks"))
+import make  # noqa: E402
 
 SCRIPTS = sorted(name for name in os.listdir(REPO) if re.fullmatch(r"\d_\w+\.py", name))
 REMAKE = "remake the notebooks with `MNIST_DIR=PATH uv run notebooks/make.py --executed`"
@@ -74,3 +78,12 @@ def test_a_copy_shows_a_run_with_its_pictures(script):
     # no folder of the machine that ran them
     for private in (REPO, os.path.expanduser("~") + "/", "/shared/", os.environ.get("MNIST_DIR") or REPO):
         assert private not in text, f"{script}'s outputs name {private}"
+
+
+def test_the_settings_flags_go_where_the_settings_call_ends():
+    """notebooks/make.py gives flags="..." to the harness call the parser finds, on one line or several."""
+    one = 'run = harness.Run(__doc__, lr=0.05)\nargs = run.args\n'
+    assert make.with_flags(one, "--epochs 5") == 'run = harness.Run(__doc__, lr=0.05, flags="--epochs 5")\nargs = run.args\n'
+    wrapped = 'run = harness.Run(__doc__, model="a net (2026)",\n                  lr=0.05)  # settings\n'
+    assert make.with_flags(wrapped, "--epochs 1") == \
+        'run = harness.Run(__doc__, model="a net (2026)",\n                  lr=0.05, flags="--epochs 1")  # settings\n'

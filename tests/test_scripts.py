@@ -100,8 +100,12 @@ def test_script_learns_synthetic_digits_and_draws_figures(script, synthetic_mnis
     summary = re.search(f"^{script}: {len(lines)} epochs in .*$", result.stdout, re.M).group(0)
     assert f"test accuracy {lines[-1][1]:.4f}" in summary
     stem = script[:-3]
-    assert sorted(os.listdir(tmp_path)) == sorted(f"{stem}_{name}.png" for name in FIGURES[script])
-    for name in os.listdir(tmp_path):
+    assert sorted(os.listdir(tmp_path)) == sorted([f"{stem}_{name}.png" for name in FIGURES[script]]
+                                                  + [f"{stem}_confusion.csv"])
+    with open(tmp_path / f"{stem}_confusion.csv") as f:  # the numbers of the confusion picture
+        counts = np.array([row.split(",")[1:] for row in f.read().splitlines()[1:]], int)
+    assert counts.shape == (10, 10) and np.trace(counts) / counts.sum() == lines[-1][1]
+    for name in (f"{stem}_{name}.png" for name in FIGURES[script]):
         width, height = png_size(tmp_path / name)
         assert 500 <= width <= 1600 and 150 <= height <= 1100, (name, width, height)
         assert os.path.getsize(tmp_path / name) > 5000  # a picture, not an empty canvas

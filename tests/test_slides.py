@@ -1,4 +1,6 @@
-"""The scripts' comments follow the slides' annotations, in the slides' order."""
+"""The scripts' comments follow the slides' annotations, in the slides' order, and their training
+loop is the talk's."""
+import ast
 import os
 import re
 
@@ -62,3 +64,28 @@ def test_the_slides_accuracy_a_script_declares_is_the_one_it_states(script):
     with open(os.path.join(REPO, script)) as f:
         source = f.read()
     assert source.count(f"The slides report {talk.slides_accuracy(script) * 100:.1f} % test accuracy") == 2
+
+
+# The talk's loop, as its scripts end: the epochs, the mini-batches, a step each, the test accuracy printed.
+TALK_LOOP = """for i in range(100):
+    for start, end in zip(range(0, len(trX), 128), range(128, len(trX), 128)):
+        cost = train(trX[start:end], trY[start:end])
+    print(np.mean(np.argmax(teY, axis=1) == predict(teX)))"""
+
+
+@pytest.mark.parametrize("script", talk.SCRIPTS)
+def test_the_training_loop_is_the_talks_written_out(script):
+    """The script's loop is the talk's, line for line, with the run's words for what the run does: its
+    batches (a progress bar), the step's cost, the epoch's report in place of print."""
+    with open(os.path.join(REPO, script)) as f:
+        tree = ast.parse(f.read())
+    block = next(node for node in tree.body if isinstance(node, ast.With))
+    assert ast.unparse(block.items[0].context_expr.func) == "run.training"
+    [epochs] = block.body
+    expected = (TALK_LOOP.replace("for i in range(100)", "for epoch in range(args.epochs)")
+                .replace("zip(range(0, len(trX), 128), range(128, len(trX), 128))", "run.batches(len(trX))")
+                .replace("cost = train(trX[start:end], trY[start:end])",
+                         "cost = train(trX[start:end], trY[start:end])\n        run.step(cost)")
+                .replace("print(", "run.report("))
+    assert ast.unparse(epochs) == expected
+    assert ast.unparse(ast.parse(TALK_LOOP)) == TALK_LOOP  # the talk's lines, as the parser writes them
