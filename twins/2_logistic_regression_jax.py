@@ -59,20 +59,13 @@ train = jax.jit(train)
 predict = jax.jit(predict)
 
 
-# %%
-def accuracy(X, Y):
-    return np.mean(np.argmax(Y, axis=1) == predict(w, X))
-
-
 # %% [markdown]
 # ## Training
 
 # %%
-batches = list(zip(range(0, len(trX), args.batch_size), range(args.batch_size, len(trX), args.batch_size)))
 for epoch in range(args.epochs):
-    costs = []
-    for start, end in run.progress(batches):
+    for start, end in run.batches(len(trX)):
         w, cost_value = train(w, trX[start:end], trY[start:end])
-        costs.append(cost_value)
-    run.report(costs, accuracy(teX, teY))
+        run.step(cost_value)
+    run.report(np.mean(np.argmax(teY, axis=1) == predict(w, teX)))
 run.save([w])

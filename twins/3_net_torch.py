@@ -65,17 +65,13 @@ def predict(X):
 # nothing to compile: train and predict run as they are written
 
 
-# %%
-def accuracy(X, Y):
-    return torch.mean((torch.argmax(Y, dim=1) == predict(X)).float()).item()
-
-
 # %% [markdown]
 # ## Training
 
 # %%
-batches = list(zip(range(0, len(trX), args.batch_size), range(args.batch_size, len(trX), args.batch_size)))
 for epoch in range(args.epochs):
-    costs = [train(trX[start:end], trY[start:end]) for start, end in run.progress(batches)]
-    run.report(costs, accuracy(teX, teY))
+    for start, end in run.batches(len(trX)):
+        cost = train(trX[start:end], trY[start:end])
+        run.step(cost)
+    run.report(torch.mean((torch.argmax(teY, dim=1) == predict(teX)).float()).item())
 run.save([p.detach() for p in params])

@@ -111,21 +111,14 @@ train = jax.jit(train)
 predict = jax.jit(predict)
 
 
-# %%
-def accuracy(X, Y):
-    return np.mean(np.argmax(Y, axis=1) == predict(params, X))
-
-
 # %% [markdown]
 # ## Training
 
 # %%
-batches = list(zip(range(0, len(trX), args.batch_size), range(args.batch_size, len(trX), args.batch_size)))
 for epoch in range(args.epochs):
-    costs = []
-    for start, end in run.progress(batches):
+    for start, end in run.batches(len(trX)):
         key, step_key = jax.random.split(key)
         params, accs, cost_value = train(params, accs, trX[start:end], trY[start:end], step_key)
-        costs.append(cost_value)
-    run.report(costs, accuracy(teX, teY))
+        run.step(cost_value)
+    run.report(np.mean(np.argmax(teY, axis=1) == predict(params, teX)))
 run.save(params)

@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 
 import load  # noqa: E402
-from common import bounds  # noqa: E402
+from common import bounds, talk  # noqa: E402
 from common.epoch_line import epoch_line  # noqa: E402
 from common.errors import LearnerError, ModelFileError  # noqa: E402
 
@@ -78,7 +78,7 @@ class Run:
             (" and the dropout noise (the framework's)" if dropout else "")
         self.args = parse_args(doc, epochs=100, lr=lr, data=True, seed=(1, seeded))
         self.script = os.path.basename(sys.argv[0])
-        self.epoch, self.epoch_started = 0, None
+        self.epoch, self.epoch_started, self.costs = 0, None, []
         np.random.seed(self.args.seed)  # the starting weights: the Theano script's for the same seed
 
     def mnist(self):
@@ -107,15 +107,20 @@ class Run:
                                  f"--save-model of this twin or of its Theano script.")
         return [w.astype(np.float32) for w in loaded]
 
-    def progress(self, batches):
-        """The batches of one epoch, its clock started."""
-        self.epoch_started = time.time()
-        return batches
+    def batches(self, count):
+        """The (start, end) of each mini-batch of one epoch over `count` training images, as
+        the Theano scripts take them (common/talk.py); the epoch's clock started."""
+        self.costs, self.epoch_started = [], time.time()
+        return talk.batches(count, self.args.batch_size)
 
-    def report(self, costs, accuracy):
+    def step(self, cost):
+        """One training step done, whose cost is `cost`."""
+        self.costs.append(cost)
+
+    def report(self, accuracy):
         """One line for the epoch that just ended, as the Theano scripts print it."""
         self.epoch += 1
-        print(epoch_line(self.epoch, float(accuracy), None, float(np.mean(costs)), time.time() - self.epoch_started),
+        print(epoch_line(self.epoch, float(accuracy), None, float(np.mean(self.costs)), time.time() - self.epoch_started),
               flush=True)
 
     def save(self, params):
