@@ -150,7 +150,7 @@ def test_the_speed_benchmark_times_the_pytorch_twin(script, synthetic_mnist):
     command = [speed_benchmark.torch_twin(script), "--epochs", "2", "--ntrain", "300", "--ntest", "100",
                "--data-dir", synthetic_mnist]
     seconds = speed_benchmark.epoch_seconds(sys.executable, command, dict(os.environ))
-    assert len(seconds) == 2 and all(s > 0 for s in seconds)
+    assert len(seconds) == 2 and all(s >= 0 for s in seconds)  # a tiny epoch prints 0.00 s
 
 
 def test_the_pages_run_the_twins_with_only_flags_they_take():
