@@ -1,17 +1,17 @@
 """Seconds per epoch of scripts 2-5, each beside the same model in PyTorch, measured in one
 run, and how close each comes to the machine's limit; writes docs/speed.md.
 
-    python3 -m venv ../torchvenv && ../torchvenv/bin/pip install torch==2.13.0 numpy
-    python benchmarks/speed_benchmark.py --torch-python ../torchvenv/bin/python --data-dir PATH
+    uv run --group twins benchmarks/speed_benchmark.py --data-dir PATH
         [--rounds 3] [--ntrain N] [--fast-ops-off] [--openblas-kernels CORE] [SCRIPT ...]
-    python benchmarks/speed_benchmark.py --startup --torch-python ... --data-dir PATH [--rounds 3] [SCRIPT ...]
-    python benchmarks/speed_benchmark.py --docs     # only write the docs' numbers from results/
+    uv run --group twins benchmarks/speed_benchmark.py --startup --data-dir PATH [--rounds 3] [SCRIPT ...]
+    uv run benchmarks/speed_benchmark.py --docs     # only write the docs' numbers from results/
 
-PyTorch is the reference, not a requirement of the project: give the Python that has it
-with --torch-python (or $TORCH_PYTHON; default: this Python).
+PyTorch is the reference, not a requirement of the scripts: it comes with the optional
+group twins, or give the Python that has it with --torch-python (or $TORCH_PYTHON;
+default: this Python).
 
 Each round runs every script for a few epochs on MNIST (batch 128; all 60000 training
-images, or the first --ntrain), then its PyTorch twin (benchmarks/torch_reference.py),
+images, or the first --ntrain), then its PyTorch twin (twins/*_torch.py, docs/twins.md),
 as separate processes, alternating so that both see the same machine load; with
 --fast-ops-off, the script a third time with harness/fast_ops.py switched off. Each
 round also times this machine's float32 matrix product (benchmarks/roofline.py, in a
@@ -71,6 +71,11 @@ RESULTS = os.path.join(REPO, "results")
 SERIAL = {"THEANO_TUTORIALS_COMPILE_JOBS": "1"}  # Theano compiling one module after another
 VERSION_QUERIES = ("-v", "-dumpversion")  # what Theano asks its compiler whenever it is imported
 DOCS = os.path.join(REPO, "docs", "speed.md")
+
+
+def torch_twin(script):
+    """The script's PyTorch twin: the same model, starting weights, batches, RMSprop and evaluation."""
+    return f"twins/{script[:-3]}_torch.py"
 
 
 def fast_ops_off(env):
@@ -167,8 +172,7 @@ def startup(scripts, rounds, data, torch_python, torch_version):
             for script in scripts:
                 for mode in order:
                     times[script][mode + "later"].append(theano(script, learners[mode], mode))
-                times[script]["torch"].append(whole_process(torch_python, ["benchmarks/torch_reference.py", script,
-                                                                           *SHORT_RUN, *data]))
+                times[script]["torch"].append(whole_process(torch_python, [torch_twin(script), *SHORT_RUN, *data]))
             for learner in learners.values():
                 shutil.rmtree(learner)
             print(f"round {round_} done", file=sys.stderr, flush=True)
@@ -226,8 +230,7 @@ def per_epoch(scripts, args, data, torch_version):
             for run in runs:
                 loads.append(load())
                 if run == "torch":
-                    times[script][run].append(epoch_seconds(args.torch_python, ["benchmarks/torch_reference.py", script,
-                                                                                 *flags], env))
+                    times[script][run].append(epoch_seconds(args.torch_python, [torch_twin(script), *flags], env))
                 else:
                     times[script][run].append(epoch_seconds(sys.executable, [script, *flags],
                                                              fast_ops_off(env) if run == "fast_ops_off" else env))
@@ -338,8 +341,9 @@ def main():
         torch = subprocess.run([args.torch_python, "-c", "import torch; print(torch.__version__)"],
                                capture_output=True, text=True)
         if torch.returncode != 0:
-            sys.exit(f"The reference needs PyTorch, which {args.torch_python} cannot import. The project does not "
-                     "install it: give --torch-python a Python that has it (pip install torch==2.13.0).")
+            sys.exit(f"The reference needs PyTorch, which {args.torch_python} cannot import. It comes with the "
+                     "optional group twins: run `uv run --group twins benchmarks/speed_benchmark.py ...`, or give "
+                     "--torch-python a Python that has it (pip install -r twins/requirements.txt).")
         data = ["--data-dir", args.data_dir] if args.data_dir else []
         chosen = args.scripts or list(SCRIPTS)
         if args.startup:

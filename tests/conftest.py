@@ -42,7 +42,7 @@ def private_cache(tmp_path_factory, monkeypatch):
     return str(cache)
 
 
-# Every program a learner runs, but benchmarks/torch_reference.py (it needs PyTorch).
+# Every program a learner runs, but the twins (twins/: they need JAX or PyTorch; tests/test_twins.py runs them).
 PROGRAMS = sorted([*glob.glob("[0-9]_*.py", root_dir=REPO), "load.py", "benchmarks/comparison.py",
                    *(f"demos/{name}" for name in glob.glob("[a-z]*.py", root_dir=os.path.join(REPO, "demos"))),
                    *(f"notebooks/{name}" for name in glob.glob("[a-z]*.py", root_dir=os.path.join(REPO, "notebooks"))),

@@ -1,4 +1,4 @@
-"""requirements.txt (for pip) and uv.lock (for uv) install the same versions."""
+"""requirements.txt and twins/requirements.txt (for pip) and uv.lock (for uv) install the same versions."""
 import os
 import tomllib
 
@@ -6,14 +6,16 @@ from conftest import REPO
 
 
 def pins():
-    """{package: version} of requirements.txt (a pin may carry a platform marker after ';')."""
+    """{package: version} of requirements.txt and twins/requirements.txt (a pin may carry a
+    platform marker after ';')."""
     pinned = {}
-    with open(os.path.join(REPO, "requirements.txt")) as f:
-        for line in f:
-            requirement = line.split("#")[0].split(";")[0].strip()
-            if requirement:
-                name, version = requirement.split("==")
-                pinned[name.lower()] = version
+    for path in ("requirements.txt", "twins/requirements.txt"):
+        with open(os.path.join(REPO, path)) as f:
+            for line in f:
+                requirement = line.split("#")[0].split(";")[0].strip()
+                if requirement:
+                    name, version = requirement.split("==")
+                    pinned[name.lower()] = version
     return pinned
 
 
