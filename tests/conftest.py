@@ -3,6 +3,7 @@ each program prints for --help, and the browser the browser tests drive."""
 import glob
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -14,6 +15,12 @@ sys.path.insert(0, REPO)  # load.py, common/
 from synthetic import write_synthetic_mnist  # noqa: E402
 
 from common.browser import BROWSER_FLAGS, CHROMIUM  # noqa: E402,F401  for the browser tests
+
+# The tests press Ctrl-C as a terminal does. A shell starts a background job (`&`, nohup)
+# with Ctrl-C ignored, and what it starts inherits that; a program of a learner's never
+# gets a Ctrl-C then. So the tests' programs start with Ctrl-C's default, as in a terminal.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
