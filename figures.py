@@ -176,7 +176,7 @@ def linear_fit(x, y, slopes):
 
 def class_weights(w, dataset="mnist", about=None):
     """What it learns: one 28x28 weight picture per class (the digits 0 to 9 for MNIST)."""
-    figure, axes = plt.subplots(1, 10, figsize=(15, 2))
+    figure, axes = plt.subplots(1, 10, figsize=(15, 2.4), constrained_layout=True)  # room for two title lines
     for label, axis in enumerate(axes):
         image(axis, w[:, label].reshape(28, 28), CLASSES[dataset][label])
     figure.suptitle(_titled(f"What it learns: the weights of each {CLASS_WORD[dataset]} (red: evidence for, blue: "
