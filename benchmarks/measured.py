@@ -258,25 +258,23 @@ def shared_machine(loads, cores=None):
 
 
 def per_epoch_table(reports):
-    """Seconds per epoch beside PyTorch and against the machine's sgemm, from results/speed*.json."""
-    rows = ["| script | training images | OpenBLAS kernels | Theano s/epoch | PyTorch s/epoch | Theano / PyTorch "
-            "| fast ops off, s/epoch | GFLOP per step | Theano GFLOP/s | PyTorch GFLOP/s | sgemm GFLOP/s "
-            "| Theano / sgemm | PyTorch / sgemm |",
-            "|" + " --- |" * 13]
+    """Seconds per epoch beside PyTorch and JAX and against the machine's sgemm, from results/speed*.json."""
+    rows = ["| script | training images | OpenBLAS kernels | Theano s/epoch | PyTorch s/epoch | JAX s/epoch "
+            "| Theano / PyTorch | Theano / JAX | fast ops off, s/epoch | GFLOP per step | sgemm GFLOP/s "
+            "| Theano / sgemm | PyTorch / sgemm | JAX / sgemm |",
+            "|" + " --- |" * 14]
     runs = {}  # how each was measured: the scripts measured so
     for script, r in ((script, r) for report in reports for script, r in report["scripts"].items()):
-        if "sgemm_gflops" not in r:  # measured without the machine's sgemm: no row here
-            continue
         off = f"{r['fast_ops_off_seconds_per_epoch']:.2f}" if "fast_ops_off_seconds_per_epoch" in r else "—"
-        rows.append(f"| `{script}` | {r['ntrain']} | {r.get('openblas', '—')} | {r['theano_seconds_per_epoch']:.2f} "
-                    f"| {r['torch_seconds_per_epoch']:.2f} "
-                    f"| {r['ratio']:.2f}× | {off} | {r['flops_per_step'] / 1e9:.3f} | {r['theano_gflops']} "
-                    f"| {r['torch_gflops']} | {r['sgemm_gflops']} | {r['theano_gflops'] / r['sgemm_gflops']:.0%} "
-                    f"| {r['torch_gflops'] / r['sgemm_gflops']:.0%} |")
+        rows.append(f"| `{script}` | {r['ntrain']} | {r['openblas']} | {r['theano_seconds_per_epoch']:.2f} "
+                    f"| {r['torch_seconds_per_epoch']:.2f} | {r['jax_seconds_per_epoch']:.2f} "
+                    f"| {r['over_torch']:.2f}× | {r['over_jax']:.2f}× | {off} | {r['flops_per_step'] / 1e9:.3f} "
+                    f"| {r['sgemm_gflops']} | {r['theano_gflops'] / r['sgemm_gflops']:.0%} "
+                    f"| {r['torch_gflops'] / r['sgemm_gflops']:.0%} | {r['jax_gflops'] / r['sgemm_gflops']:.0%} |")
         cores = int(r["run"]["machine"].split(" cores")[0])
-        run = (f"{r['run']['date']}, {r['run']['machine']}: medians of {r['rounds']} rounds, epochs of {r['ntrain']} "
-               f"training images (and {r['ntest']} test images), sgemm {r['sgemm_gflops_range'][0]}–"
-               f"{r['sgemm_gflops_range'][1]} GFLOP/s over the rounds; "
+        run = (f"{r['run']['date']}, {r['run']['machine']} ({r['run']['cpu']}): medians of {r['rounds']} rounds, "
+               f"epochs of {r['ntrain']} training images (and {r['ntest']} test images), sgemm "
+               f"{r['sgemm_gflops_range'][0]}–{r['sgemm_gflops_range'][1]} GFLOP/s over the rounds; "
                f"{shared_machine([r['load'][0], r['load'][-1]], cores)}")
         runs.setdefault(run, []).append(f"`{script}`")
     notes = [f"- {', '.join(scripts)}: {run}" for run, scripts in runs.items()]
@@ -448,11 +446,11 @@ def speed_view(results, name):
     report = read_json(results, name)
     for r in report["scripts"].values():
         r["talk_minutes"] = 100 * r["theano_seconds_per_epoch"] / 60  # the talk's 100 epochs at this speed
-        if "sgemm_gflops" in r:
-            r["theano_of_sgemm"] = r["theano_gflops"] / r["sgemm_gflops"]
-            r["torch_of_sgemm"] = r["torch_gflops"] / r["sgemm_gflops"]
-        if "round_ratios" in r:
-            r["round_ratio"] = {"min": min(r["round_ratios"]), "max": max(r["round_ratios"])}
+        for side in ("theano", "torch", "jax"):
+            r[f"{side}_of_sgemm"] = r[f"{side}_gflops"] / r["sgemm_gflops"]
+        for side in ("torch", "jax", "faster_peer"):
+            ratios = r[f"round_ratios_over_{side}"]
+            r[f"round_ratio_over_{side}"] = {"min": min(ratios), "max": max(ratios)}
     return report
 
 
@@ -593,8 +591,7 @@ VIEWS = {
     "1_linear_regression.log": linear_regression_view, "quick_runs.log": quick_runs_view,
     "modern_net_inside.log": modern_net_inside_view,
     "2_logistic_regression.log": lambda results: log_head_view(results, "2_logistic_regression.log"),
-    **{name: (lambda name: lambda results: speed_view(results, name))(name)
-       for name in ("speed.json", "speed_ntrain_12800.json", "speed_openblas_SkylakeX.json")},
+    "speed.json": lambda results: speed_view(results, "speed.json"),
 }
 
 

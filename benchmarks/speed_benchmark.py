@@ -1,23 +1,26 @@
-"""Seconds per epoch of scripts 2-5, each beside the same model in PyTorch, measured in one
-run, and how close each comes to the machine's limit; writes docs/speed.md.
+"""Seconds per epoch of scripts 2-5, each beside the same model in PyTorch and in JAX,
+measured in one run, and how close each comes to the machine's limit; writes docs/speed.md.
 
     uv run --group twins benchmarks/speed_benchmark.py --data-dir PATH
         [--rounds 3] [--ntrain N] [--fast-ops-off] [--openblas-kernels CORE] [SCRIPT ...]
     uv run --group twins benchmarks/speed_benchmark.py --startup --data-dir PATH [--rounds 3] [SCRIPT ...]
     uv run benchmarks/speed_benchmark.py --docs     # only write the docs' numbers from results/
 
-PyTorch is the reference, not a requirement of the scripts: it comes with the optional
-group twins, or give the Python that has it with --torch-python (or $TORCH_PYTHON;
-default: this Python).
+PyTorch and JAX are the peers, not requirements of the scripts: they come with the
+optional group twins, or give the Python that has both with --twins-python (or
+$TWINS_PYTHON; default: this Python).
 
 Each round runs every script for a few epochs on MNIST (batch 128; all 60000 training
-images, or the first --ntrain), then its PyTorch twin (twins/*_torch.py, docs/twins.md),
-as separate processes, alternating so that both see the same machine load; with
---fast-ops-off, the script a third time with harness/fast_ops.py switched off. Each
-round also times this machine's float32 matrix product (benchmarks/roofline.py, in a
-process of its own, with the scripts' environment) and notes the load average before
-each run. It prints the median seconds per epoch of each (compile time excluded, test
-evaluation included), their ratio (the median of each round's ratio), and the GFLOP/s
+images, or the first --ntrain), then its PyTorch twin and its JAX twin
+(twins/*_torch.py, twins/*_jax.py, docs/twins.md), as separate processes, alternating
+so that all see the same machine load; with --fast-ops-off, the script once more with
+harness/fast_ops.py switched off. The JAX twin runs one epoch more, not timed: XLA
+compiles its step at the first call, inside the first epoch, where Theano compiles
+before its loop. Each round also times this machine's float32 matrix product
+(benchmarks/roofline.py, in a process of its own, with the scripts' environment) and
+notes the load average before each run. It prints the median seconds per epoch of each
+(compile time excluded, test evaluation included), the script's time over each peer's
+and over the faster peer's (each the median of the rounds' ratios), and the GFLOP/s
 each achieves against the matrix product's, and writes them to results/speed.json
 (with --ntrain N: results/speed_ntrain_N.json) with the run's record
 (benchmarks/record.py), keeping the scripts it did not measure, and the docs' numbers
@@ -34,7 +37,7 @@ OpenBLAS to its AVX2 kernels (Haswell), measured with the AVX-512 ones its CPU h
 --ntest 500): whole-process seconds, and seconds to the first epoch line, of each script
 run first alone in an empty Theano compiledir; first after the scripts before it, in a
 compiledir of their own (as a learner meets it); later, once all have run there; and of
-its PyTorch twin. Each Theano run is made twice in a row, as the scripts run (Theano
+its PyTorch and JAX twins. Each Theano run is made twice in a row, as the scripts run (Theano
 compiling a function's missing modules at once, harness/parallel_compile.py) and with
 THEANO_TUTORIALS_COMPILE_JOBS=1 (one module after another), the two in turns; each
 counts its calls of the compiler (the g++ on PATH, through a wrapper that logs them; not
@@ -55,7 +58,6 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
-from cpu import machine  # noqa: E402
 import measured  # noqa: E402
 from measured import shared_machine  # noqa: E402
 import record  # noqa: E402
@@ -68,14 +70,16 @@ SHORT_RUN = ["--epochs", "1", "--ntrain", "1280", "--ntest", "500"]
 MNIST_SIZES = (60000, 10000)  # training and test images
 BATCH = 128
 RESULTS = os.path.join(REPO, "results")
+PEERS = {"torch": "PyTorch", "jax": "JAX"}  # each script's twins, twins/*_{peer}.py
 SERIAL = {"THEANO_TUTORIALS_COMPILE_JOBS": "1"}  # Theano compiling one module after another
 VERSION_QUERIES = ("-v", "-dumpversion")  # what Theano asks its compiler whenever it is imported
 DOCS = os.path.join(REPO, "docs", "speed.md")
 
 
-def torch_twin(script):
-    """The script's PyTorch twin: the same model, starting weights, batches, RMSprop and evaluation."""
-    return f"twins/{script[:-3]}_torch.py"
+def twin(script, peer):
+    """The script's twin in `peer` (torch, jax): the same model, starting weights, batches,
+    RMSprop and evaluation."""
+    return f"twins/{script[:-3]}_{peer}.py"
 
 
 def fast_ops_off(env):
@@ -99,9 +103,10 @@ def load():
     return os.getloadavg()[0]
 
 
-def epoch_seconds(python, command, env):
+def epoch_seconds(python, command, env, warm_up=0):
+    """The seconds of each epoch line of a run, but its first `warm_up`."""
     result = subprocess.run([python, *command], cwd=REPO, capture_output=True, text=True, env=env)
-    seconds = [float(m["seconds"]) for m in map(EPOCH_LINE.match, result.stdout.splitlines()) if m]
+    seconds = [float(m["seconds"]) for m in map(EPOCH_LINE.match, result.stdout.splitlines()) if m][warm_up:]
     if result.returncode != 0 or not seconds:
         sys.exit(f"{' '.join(command)} failed (exit status {result.returncode}):\n{result.stdout}{result.stderr}")
     return seconds
@@ -136,16 +141,17 @@ def counting_compiler(folder):
     return os.path.join(folder, "calls.log")
 
 
-def startup(scripts, rounds, data, torch_python, torch_version):
+def startup(scripts, rounds, data, twins_python, peer_versions):
     """Whole-process seconds of a short run, and to its first epoch line: each script's first
     run alone in an empty compiledir, its first run after the scripts before it (as a
     learner meets it, running them in order), a later run once all have run, each as the
     scripts run and compiling one module at a time (its compiler calls and the cores it
-    used too), and PyTorch's."""
-    run_record = record.start(peers={"torch": torch_version})
+    used too), and its twins'."""
+    run_record = record.start(peers=peer_versions)
     runs = ("first", "in_order", "later")
     modes = {"": {}, "serial_": SERIAL}  # a run's name starts with its mode's
-    times = {script: {mode + run: [] for mode in modes for run in runs} | {"torch": []} for script in scripts}
+    times = {script: {mode + run: [] for mode in modes for run in runs} | {peer: [] for peer in PEERS}
+             for script in scripts}
     loads = []
     with tempfile.TemporaryDirectory() as tools:
         log = counting_compiler(tools)
@@ -172,21 +178,24 @@ def startup(scripts, rounds, data, torch_python, torch_version):
             for script in scripts:
                 for mode in order:
                     times[script][mode + "later"].append(theano(script, learners[mode], mode))
-                times[script]["torch"].append(whole_process(torch_python, [torch_twin(script), *SHORT_RUN, *data]))
+                for peer in PEERS:
+                    times[script][peer].append(whole_process(twins_python, [twin(script, peer), *SHORT_RUN, *data]))
             for learner in learners.values():
                 shutil.rmtree(learner)
             print(f"round {round_} done", file=sys.stderr, flush=True)
-    report = {"run": record.finish(run_record), "machine": machine(), "flags": " ".join(SHORT_RUN),
-              "rounds": rounds, "date": time.strftime("%Y-%m-%d %H:%M"),
+    report = {"run": record.finish(run_record), "flags": " ".join(SHORT_RUN), "rounds": rounds,
               "load": [round(min(loads), 1), round(max(loads), 1)], "compile_jobs": compile_jobs(), "scripts": {}}
-    print(f"{'script':<24} {'first, alone':>12} {'first, in order':>15} {'later':>6} {'PyTorch':>8} {'later/PyTorch':>13}"
+    print(f"{'script':<24} {'first, alone':>12} {'first, in order':>15} {'later':>6} {'PyTorch':>8} {'JAX':>6} "
+          f"{'later/PyTorch':>13}"
           f"   (whole process, s, one module at a time in brackets; compiler calls first, in order, later)")
-    for script, measured in times.items():
+    for script, timed in times.items():
         medians = {run: [statistics.median(t[i] for t in runs_) for i in range(len(runs_[0]))]
-                   for run, runs_ in measured.items()}
-        row = {"later_over_torch": round(medians["later"][1] / medians["torch"][1], 2),
-                  "first_over_serial": round(medians["first"][1] / medians["serial_first"][1], 2),
-                  "torch_seconds": round(medians["torch"][1], 2), "torch_to_first_epoch": round(medians["torch"][0], 2)}
+                   for run, runs_ in timed.items()}
+        row = {"first_over_serial": round(medians["first"][1] / medians["serial_first"][1], 2)}
+        for peer in PEERS:
+            row |= {f"later_over_{peer}": round(medians["later"][1] / medians[peer][1], 2),
+                    f"{peer}_seconds": round(medians[peer][1], 2),
+                    f"{peer}_to_first_epoch": round(medians[peer][0], 2)}
         for run in (mode + run for mode in modes for run in runs):
             first_epoch, seconds, calls, cores = medians[run]
             row |= {f"{run}_seconds": round(seconds, 2), f"{run}_to_first_epoch": round(first_epoch, 2),
@@ -194,7 +203,7 @@ def startup(scripts, rounds, data, torch_python, torch_version):
         report["scripts"][script] = row
         print(f"{script:<24} " + " ".join(f"{medians[run][1]:>5.1f} ({medians['serial_' + run][1]:>5.1f})"
                                           for run in runs) +
-              f" {medians['torch'][1]:>8.1f} {row['later_over_torch']:>13.2f}   "
+              f" {medians['torch'][1]:>8.1f} {medians['jax'][1]:>6.1f} {row['later_over_torch']:>13.2f}   "
               f"({', '.join(str(medians[run][2]) for run in runs)})")
     with open(os.path.join(RESULTS, "startup.json"), "w") as f:
         json.dump(report, f, indent=2)
@@ -207,13 +216,13 @@ def compile_jobs():
     return int(result.stdout)
 
 
-def per_epoch(scripts, args, data, torch_version):
+def per_epoch(scripts, args, data, peer_versions):
     """Seconds per epoch, GFLOP/s and the machine's sgemm GFLOP/s, into results/speed.json
     (results/speed_ntrain_N.json for epochs of N images)."""
-    run_record = record.start(peers={"torch": torch_version})
+    run_record = record.start(peers=peer_versions)
     ntrain, ntest = args.ntrain or MNIST_SIZES[0], args.ntest or MNIST_SIZES[1]
     sizes = [*(["--ntrain", str(args.ntrain)] if args.ntrain else []), *(["--ntest", str(args.ntest)] if args.ntest else [])]
-    runs = ("theano", "torch", "fast_ops_off") if args.fast_ops_off else ("theano", "torch")
+    runs = ("theano", *PEERS, *(["fast_ops_off"] if args.fast_ops_off else []))
     times = {script: {run: [] for run in runs} for script in scripts}
     env = dict(os.environ)
     if args.openblas_kernels:
@@ -226,13 +235,17 @@ def per_epoch(scripts, args, data, torch_version):
         peak, kernels = sgemm_and_kernels(env)
         peaks.append(peak)
         for script in scripts:
-            flags = ["--epochs", str(SCRIPTS[script]), *sizes, *data]
+            flags = [*sizes, *data]
             for run in runs:
                 loads.append(load())
-                if run == "torch":
-                    times[script][run].append(epoch_seconds(args.torch_python, [torch_twin(script), *flags], env))
+                if run in PEERS:
+                    warm_up = 1 if run == "jax" else 0  # XLA compiles the step inside the first epoch
+                    epochs = ["--epochs", str(SCRIPTS[script] + warm_up)]
+                    times[script][run].append(epoch_seconds(args.twins_python, [twin(script, run), *epochs, *flags],
+                                                             env, warm_up))
                 else:
-                    times[script][run].append(epoch_seconds(sys.executable, [script, *flags],
+                    times[script][run].append(epoch_seconds(sys.executable, [script, "--epochs", str(SCRIPTS[script]),
+                                                                             *flags],
                                                              fast_ops_off(env) if run == "fast_ops_off" else env))
             print(f"round {round_}: {script} done", file=sys.stderr, flush=True)
     peak = statistics.median(peaks)
@@ -244,29 +257,29 @@ def per_epoch(scripts, args, data, torch_version):
     if os.path.exists(path):  # keep the scripts this run did not measure
         with open(path) as f:
             report = json.load(f)
-    print(f"{'script':<24} {'Theano s/epoch':>14} {'PyTorch s/epoch':>15} {'ratio':>6} {'GFLOP/s Theano':>14} "
-          f"{'PyTorch':>8} {'sgemm':>6}")
-    for script, measured in times.items():
-        seconds = {run: statistics.median(s for round_ in measured[run] for s in round_) for run in runs}
+    print(f"{'script':<24} {'s/epoch: Theano':>15} {'PyTorch':>8} {'JAX':>6} {'Theano/faster peer':>18} "
+          f"{'GFLOP/s: Theano':>15} {'PyTorch':>8} {'JAX':>6} {'sgemm':>6}")
+    for script, timed in times.items():
+        seconds = {run: statistics.median(s for round_ in timed[run] for s in round_) for run in runs}
         # each round's ratio, then their median: a machine whose speed drifts from round to
-        # round moves both sides of a round alike
-        ratios = [statistics.mean(mine) / statistics.mean(twin) for mine, twin in zip(measured["theano"],
-                                                                                     measured["torch"])]
+        # round moves all sides of a round alike
+        mean = {run: [statistics.mean(round_) for round_ in timed[run]] for run in runs}
+        ratios = {peer: [mine / theirs for mine, theirs in zip(mean["theano"], mean[peer])] for peer in PEERS}
+        ratios["faster_peer"] = [mine / min(peers) for mine, *peers in zip(mean["theano"], *(mean[p] for p in PEERS))]
         flops = epoch_flops(script, BATCH, ntrain, ntest)
         gflops = {run: round(flops / seconds[run] / 1e9, 1) for run in runs}
         report["scripts"][script] = {
-            "theano_seconds_per_epoch": seconds["theano"], "torch_seconds_per_epoch": seconds["torch"],
-            "ratio": round(statistics.median(ratios), 2), "round_ratios": [round(r, 3) for r in ratios],
-            **({"fast_ops_off_seconds_per_epoch": seconds["fast_ops_off"]} if args.fast_ops_off else {}),
-            "epochs_timed": sum(map(len, measured["theano"])), "rounds": args.rounds, "ntrain": ntrain, "ntest": ntest,
-            "flops_per_step": training_flops(script, BATCH), "theano_gflops": gflops["theano"],
-            "torch_gflops": gflops["torch"], "sgemm_gflops": round(peak, 1), "sgemm_gflops_range": [
-                round(min(peaks), 1), round(max(peaks), 1)],
+            **{f"{run}_seconds_per_epoch": seconds[run] for run in runs},
+            **{f"over_{side}": round(statistics.median(r), 2) for side, r in ratios.items()},
+            **{f"round_ratios_over_{side}": [round(x, 3) for x in r] for side, r in ratios.items()},
+            "epochs_timed": sum(map(len, timed["theano"])), "rounds": args.rounds, "ntrain": ntrain, "ntest": ntest,
+            "flops_per_step": training_flops(script, BATCH), **{f"{run}_gflops": gflops[run] for run in runs},
+            "sgemm_gflops": round(peak, 1), "sgemm_gflops_range": [round(min(peaks), 1), round(max(peaks), 1)],
             "load": [round(min(loads), 1), round(statistics.median(loads), 1), round(max(loads), 1)],
             "openblas": kernels, "run": run_record}
-        print(f"{script:<24} {seconds['theano']:>14.2f} {seconds['torch']:>15.2f} "
-              f"{statistics.median(ratios):>6.2f} {gflops['theano']:>14.1f} {gflops['torch']:>8.1f} "
-              f"{peak:>6.1f}")
+        print(f"{script:<24} {seconds['theano']:>15.2f} {seconds['torch']:>8.2f} {seconds['jax']:>6.2f} "
+              f"{statistics.median(ratios['faster_peer']):>18.2f} {gflops['theano']:>15.1f} {gflops['torch']:>8.1f} "
+              f"{gflops['jax']:>6.1f} {peak:>6.1f}")
     os.makedirs(RESULTS, exist_ok=True)
     with open(path, "w") as f:
         json.dump(report, f, indent=2)
@@ -277,24 +290,21 @@ def startup_table(reports):
     rows = ["| script | first run, alone in an empty compiledir | the same, one module at a time "
             "| first run, after the scripts before it | the same, one module at a time | later runs "
             "| compiler calls: first alone, after, later | cores used, first run alone (one at a time) "
-            "| PyTorch twin | later / PyTorch |", "|" + " --- |" * 10]
-
-    def cell(r, key, form):
-        return format(r[key], form) if key in r else "—"
-
+            "| PyTorch twin | JAX twin | later / PyTorch | later / JAX |", "|" + " --- |" * 12]
     for script, r in report["scripts"].items():
-        calls = ", ".join(cell(r, f"{run}_compiler_calls", "g") for run in ("first", "in_order", "later"))
-        rows.append(f"| `{script}` | {r['first_seconds']:.1f} | {cell(r, 'serial_first_seconds', '.1f')} "
-                    f"| {r['in_order_seconds']:.1f} | {cell(r, 'serial_in_order_seconds', '.1f')} "
+        calls = ", ".join(format(r[f"{run}_compiler_calls"], "g") for run in ("first", "in_order", "later"))
+        rows.append(f"| `{script}` | {r['first_seconds']:.1f} | {r['serial_first_seconds']:.1f} "
+                    f"| {r['in_order_seconds']:.1f} | {r['serial_in_order_seconds']:.1f} "
                     f"| {r['later_seconds']:.1f} | {calls} "
-                    f"| {cell(r, 'first_cores_used', '.1f')} ({cell(r, 'serial_first_cores_used', '.1f')}) "
-                    f"| {r['torch_seconds']:.1f} | {r['later_over_torch']:.2f}× |")
-    load = f"; {shared_machine(report['load'])}" if "load" in report else "."
-    jobs = (f" Modules compiled {report['compile_jobs']} at once (THEANO_TUTORIALS_COMPILE_JOBS), or one at a "
-            f"time; compiler calls do not count the two version queries Theano makes whenever it is imported."
-            if "compile_jobs" in report else "")
-    return "\n".join(rows) + (f"\n\nWhole process, seconds, `{report['flags']}`; the median of each over "
-                              f"{report['rounds']} round(s); {report['date']}, {report['machine']}{load}{jobs}")
+                    f"| {r['first_cores_used']:.1f} ({r['serial_first_cores_used']:.1f}) "
+                    f"| {r['torch_seconds']:.1f} | {r['jax_seconds']:.1f} | {r['later_over_torch']:.2f}× "
+                    f"| {r['later_over_jax']:.2f}× |")
+    run = report["run"]
+    return "\n".join(rows) + (
+        f"\n\nWhole process, seconds, `{report['flags']}`; the median of each over {report['rounds']} round(s); "
+        f"{run['date']}, {run['machine']} ({run['cpu']}); {shared_machine(report['load'])} Modules compiled "
+        f"{report['compile_jobs']} at once (THEANO_TUTORIALS_COMPILE_JOBS), or one at a time; compiler calls do not "
+        f"count the two version queries Theano makes whenever it is imported.")
 
 
 def write_docs():
@@ -322,10 +332,10 @@ def main():
     parser.add_argument("--ntrain", type=bounds.whole(1),
                         help="time epochs of the first N training images (default: all)")
     parser.add_argument("--ntest", type=bounds.whole(1), help="test on the first N test images (default: all)")
-    parser.add_argument("--torch-python", default=os.environ.get("TORCH_PYTHON", sys.executable),
-                        help="the Python that has PyTorch (default: $TORCH_PYTHON, else this one)")
+    parser.add_argument("--twins-python", default=os.environ.get("TWINS_PYTHON", sys.executable),
+                        help="the Python that has PyTorch and JAX (default: $TWINS_PYTHON, else this one)")
     parser.add_argument("--fast-ops-off", action="store_true",
-                        help="time each script a third time with harness/fast_ops.py switched off")
+                        help="time each script once more with harness/fast_ops.py switched off")
     parser.add_argument("--openblas-kernels", metavar="CORE",
                         help="run with OPENBLAS_CORETYPE=CORE (auto: unset, OpenBLAS's own pick for this CPU), "
                              "into results/speed[_ntrain_N]_openblas_KERNELS.json")
@@ -338,18 +348,19 @@ def main():
     if args.openblas_kernels and args.startup:
         parser.error("--openblas-kernels times epochs; --startup runs with the environment's OpenBLAS")
     if not args.docs:
-        torch = subprocess.run([args.torch_python, "-c", "import torch; print(torch.__version__)"],
-                               capture_output=True, text=True)
-        if torch.returncode != 0:
-            sys.exit(f"The reference needs PyTorch, which {args.torch_python} cannot import. It comes with the "
+        versions = subprocess.run([args.twins_python, "-c", "import jax, torch; print(torch.__version__, jax.__version__)"],
+                                  capture_output=True, text=True)
+        if versions.returncode != 0:
+            sys.exit(f"The peers are PyTorch and JAX, which {args.twins_python} cannot import both of. They come with the "
                      "optional group twins: run `uv run --group twins benchmarks/speed_benchmark.py ...`, or give "
-                     "--torch-python a Python that has it (pip install -r twins/requirements.txt).")
+                     "--twins-python a Python that has them (pip install -r twins/requirements.txt).")
+        peer_versions = dict(zip(PEERS, versions.stdout.split()))
         data = ["--data-dir", args.data_dir] if args.data_dir else []
         chosen = args.scripts or list(SCRIPTS)
         if args.startup:
-            startup(chosen, args.rounds, data, args.torch_python, torch.stdout.strip())
+            startup(chosen, args.rounds, data, args.twins_python, peer_versions)
         else:
-            per_epoch(chosen, args, data, torch.stdout.strip())
+            per_epoch(chosen, args, data, peer_versions)
     write_docs()
     print(f"wrote {os.path.relpath(DOCS, REPO)}", file=sys.stderr)
 

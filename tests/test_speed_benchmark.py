@@ -30,11 +30,12 @@ def test_sgemm_rate_is_the_products_flops_over_its_time(monkeypatch):
 
 def test_the_speed_table_is_made_from_every_speed_record(tmp_path):
     speed = {"scripts": {"5_convolutional_net.py": {
-        "theano_seconds_per_epoch": 9.0, "torch_seconds_per_epoch": 12.0, "ratio": 0.75,
-        "fast_ops_off_seconds_per_epoch": 14.0, "epochs_timed": 3, "rounds": 3, "ntrain": 12800, "ntest": 10000,
-        "flops_per_step": 4498374144, "theano_gflops": 62.5, "torch_gflops": 46.9, "sgemm_gflops": 125.0,
+        "theano_seconds_per_epoch": 9.0, "torch_seconds_per_epoch": 12.0, "jax_seconds_per_epoch": 30.0,
+        "over_torch": 0.75, "over_jax": 0.3, "over_faster_peer": 0.75, "fast_ops_off_seconds_per_epoch": 14.0,
+        "epochs_timed": 3, "rounds": 3, "ntrain": 12800, "ntest": 10000, "flops_per_step": 4498374144,
+        "theano_gflops": 62.5, "torch_gflops": 46.9, "jax_gflops": 18.8, "sgemm_gflops": 125.0,
         "sgemm_gflops_range": [120.0, 130.0], "load": [5.1, 7.0, 9.9], "openblas": "SkylakeX",
-        "run": {"date": "2026-12-01 14:00", "machine": "2 cores, AMD EPYC"}}}}
+        "run": {"date": "2026-12-01 14:00", "machine": "2 cores, AMD EPYC", "cpu": "family 25, model 17"}}}}
     # a run of --ntrain 12800 --openblas-kernels auto, beside a speed.json of no script
     (tmp_path / "speed_ntrain_12800_openblas_SkylakeX.json").write_text(json.dumps(speed))
     (tmp_path / "speed.json").write_text(json.dumps({"scripts": {}}))
@@ -46,11 +47,18 @@ def test_the_speed_table_is_made_from_every_speed_record(tmp_path):
     assert text.startswith("intro\n<!-- speed*.json table -->\n") and text.endswith("\n<!-- -->\noutro\n")
     assert "STALE ROW" not in text
     row = next(line for line in text.splitlines() if line.startswith("| `5_convolutional_net.py`"))
-    assert "| 12800 | SkylakeX | 9.00 | 12.00 | 0.75× | 14.00 | 4.498 | 62.5 | 46.9 | 125.0 | 50% | 38% |" in row
+    assert ("| 12800 | SkylakeX | 9.00 | 12.00 | 30.00 | 0.75× | 0.30× | 14.00 | 4.498 | 125.0 | 50% | 38% | 15% |"
+            in row)
     note = next(line for line in text.splitlines() if line.startswith("- `5_convolutional_net.py`"))
-    assert note.startswith("- `5_convolutional_net.py`: 2026-12-01 14:00, 2 cores, AMD EPYC:")
+    assert note.startswith("- `5_convolutional_net.py`: 2026-12-01 14:00, 2 cores, AMD EPYC (family 25, model 17):")
     assert "epochs of 12800 training images" in note
     assert "the machine was shared" in note  # a load of 5-10 on 2 cores
+
+
+def test_the_twins_are_the_peers_the_benchmark_runs():
+    for script in speed_benchmark.SCRIPTS:
+        for peer in speed_benchmark.PEERS:
+            assert os.path.exists(os.path.join(speed_benchmark.REPO, speed_benchmark.twin(script, peer)))
 
 
 def test_the_startup_table_shows_both_ways_of_compiling():
@@ -58,13 +66,16 @@ def test_the_startup_table_shows_both_ways_of_compiling():
             (("first", 20.0), ("in_order", 10.0), ("later", 2.0)) for what, value in
             (("seconds", value * (2 if mode else 1)), ("to_first_epoch", value - 0.5),
              ("compiler_calls", 0 if run == "later" else 55), ("cores_used", 1.0 if mode else 1.9))}
-    record = {"machine": "2 cores, AMD EPYC", "flags": "--epochs 1", "rounds": 3, "date": "2026-12-06 12:00",
-              "load": [1.0, 1.6], "compile_jobs": 2, "scripts": {"5_convolutional_net.py": {
+    record = {"run": {"date": "2026-12-06 12:00", "machine": "2 cores, AMD EPYC", "cpu": "family 25, model 17"},
+              "flags": "--epochs 1", "rounds": 3, "load": [1.0, 1.6], "compile_jobs": 2,
+              "scripts": {"5_convolutional_net.py": {
                   **runs, "torch_seconds": 3.5, "torch_to_first_epoch": 2.7, "later_over_torch": 0.57,
-                  "first_over_serial": 0.5}}}
+                  "jax_seconds": 4.0, "jax_to_first_epoch": 3.0, "later_over_jax": 0.5, "first_over_serial": 0.5}}}
     text = speed_benchmark.startup_table([record])
     row = next(line for line in text.splitlines() if line.startswith("| `5_convolutional_net.py`"))
-    assert row == "| `5_convolutional_net.py` | 20.0 | 40.0 | 10.0 | 20.0 | 2.0 | 55, 55, 0 | 1.9 (1.0) | 3.5 | 0.57× |"
+    assert row == ("| `5_convolutional_net.py` | 20.0 | 40.0 | 10.0 | 20.0 | 2.0 | 55, 55, 0 | 1.9 (1.0) | 3.5 | 4.0 "
+                   "| 0.57× | 0.50× |")
+    assert "2026-12-06 12:00, 2 cores, AMD EPYC (family 25, model 17)" in text
     assert "Modules compiled 2 at once (THEANO_TUTORIALS_COMPILE_JOBS), or one at a time" in text
 
 

@@ -143,13 +143,14 @@ def test_mnist_twins_take_the_scripts_steps(script, framework, synthetic_mnist, 
             assert difference <= WEIGHT_BOUND[script], f"{name}: max |difference| {difference:.3g}"
 
 
+@pytest.mark.parametrize("framework", FRAMEWORKS)
 @pytest.mark.parametrize("script", ["2_logistic_regression.py", "3_net.py", "4_modern_net.py", "5_convolutional_net.py"])
-def test_the_speed_benchmark_times_the_pytorch_twin(script, synthetic_mnist):
+def test_the_speed_benchmark_times_the_twins(script, framework, synthetic_mnist):
     sys.path.insert(0, os.path.join(REPO, "benchmarks"))
     import speed_benchmark
-    command = [speed_benchmark.torch_twin(script), "--epochs", "2", "--ntrain", "300", "--ntest", "100",
+    command = [speed_benchmark.twin(script, framework), "--epochs", "3", "--ntrain", "300", "--ntest", "100",
                "--data-dir", synthetic_mnist]
-    seconds = speed_benchmark.epoch_seconds(sys.executable, command, dict(os.environ))
+    seconds = speed_benchmark.epoch_seconds(sys.executable, command, dict(os.environ), warm_up=1)
     assert len(seconds) == 2 and all(s >= 0 for s in seconds)  # a tiny epoch prints 0.00 s
 
 
