@@ -10,7 +10,7 @@ import sys
 
 from common.errors import LearnerError
 from common.jupyter_kernel import in_notebook
-from harness import cache_repair, compiler_version, machine, theano_defaults  # none imports NumPy or Theano
+from harness import cache_repair, compiler_version, lazy_scipy, machine, theano_defaults  # none imports NumPy or Theano
 
 
 def show_errors_as_paragraphs():
@@ -81,6 +81,7 @@ STEPS = [
     show_errors_as_paragraphs,  # sys.excepthook, before Theano: a setting it refuses is one paragraph too
     cache_repair.check_theanos_own_modules,  # before Theano: it loads its own compiled modules as it is imported
     compiler_version.keep_answers,  # before Theano: it asks its compiler for its version as it is imported
+    lazy_scipy.defer,  # before Theano: it imports parts of SciPy it never uses here as it is imported
     machine.import_theano,  # the settings and machine you bring, said in a line or a paragraph
     keep_compiler_checks,  # next: Theano checks its compiler before its first module
     machine.check_compiler,  # a compiler, flags or BLAS you chose builds a module, checked once for those
