@@ -59,6 +59,13 @@ def compile_in_parallel():
     parallel_compile.install()
 
 
+def validate_quickly():
+    """A rewrite Theano refuses while it optimizes a graph costs a check, not a read of its
+    source files (quick_validation.py)."""
+    from harness import quick_validation
+    quick_validation.install()
+
+
 def fold_constants_in_python():
     """Theano folds constants it can move or index in Python, compiling no C code for that
     (constant_folding.py)."""
@@ -89,6 +96,7 @@ STEPS = [
     reuse_compiled_modules,
     compile_in_parallel,
     fold_constants_in_python,
+    validate_quickly,
     swap_in_fast_ops,
 ]
 for _step in STEPS:
