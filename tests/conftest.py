@@ -1,8 +1,10 @@
-"""Shared fixtures: synthetic MNIST files, the real MNIST folder, a private cache, what
-each program prints for --help, and the browser the browser tests drive."""
+"""Shared fixtures: synthetic MNIST files, the real MNIST folder, a private cache, Theano's
+own compiled modules for a compiledir of a test's own, what each program prints for
+--help, and the browser the browser tests drive."""
 import glob
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -47,6 +49,27 @@ def private_cache(tmp_path_factory, monkeypatch):
     cache = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
     return str(cache)
+
+
+THEANOS_OWN_MODULES = ("cutils_ext", "lazylinker_ext")  # compiled once per compiledir, not per function
+
+
+@pytest.fixture(scope="session")
+def theanos_own_modules():
+    """The compiledir the tests share, holding Theano's own compiled modules (compiled there
+    now if no test has yet)."""
+    said = subprocess.run([sys.executable, "-c", "import harness, theano.gof.cutils, theano; "
+                           "print(theano.config.compiledir)"], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert said.returncode == 0, said.stderr
+    return said.stdout.splitlines()[-1]
+
+
+def start_compiledir(theanos_own_modules, base_compiledir):
+    """A base_compiledir of a test's own as Theano's first function leaves it: Theano's own
+    modules, copied, and nothing else (no op's module, no compiler check kept)."""
+    compiledir = os.path.join(base_compiledir, os.path.basename(theanos_own_modules))
+    for module in THEANOS_OWN_MODULES:
+        shutil.copytree(os.path.join(theanos_own_modules, module), os.path.join(compiledir, module))
 
 
 # Every program a learner runs, but the twins (twins/: they need JAX or PyTorch; tests/test_twins.py runs them).

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, start_compiledir
 
 RUN = ["2_logistic_regression.py", "--epochs", "2", "--ntrain", "256", "--ntest", "100"]
 
@@ -43,9 +43,10 @@ def _accuracies(stdout):
 
 
 @pytest.fixture(scope="session")
-def compiled_cache(tmp_path_factory, synthetic_mnist, compiler):
+def compiled_cache(tmp_path_factory, synthetic_mnist, compiler, theanos_own_modules):
     """(a compiledir holding what script 2 compiles, the epoch lines that run printed)."""
     folder = tmp_path_factory.mktemp("compiled-cache")
+    start_compiledir(theanos_own_modules, folder / "base")
     log, env = _compiler_env(compiler, folder, folder / "base")
     result = _run(env, synthetic_mnist)
     assert result.returncode == 0, result.stderr
