@@ -1,8 +1,11 @@
-"""Shared fixtures: synthetic MNIST files, the real MNIST folder, a private cache, what
-each program prints for --help, and the browser the browser tests drive."""
+"""Shared fixtures: synthetic MNIST files, the real MNIST folder, a private cache, Theano's
+own compiled modules for a compiledir of a test's own, what each program prints for
+--help, and the browser the browser tests drive."""
+import fcntl
 import glob
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,6 +24,21 @@ from common.browser import BROWSER_FLAGS, CHROMIUM  # noqa: E402,F401  for the b
 # gets a Ctrl-C then. So the tests' programs start with Ctrl-C's default, as in a terminal.
 if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def once_for_all_workers(tmp_path_factory, name, make):
+    """make()'s answer (JSON), made once for the whole run: under pytest-xdist the first
+    worker to ask makes it, and the others wait for it and read it, instead of each making
+    its own; without xdist, made here."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return make()
+    run_folder = tmp_path_factory.getbasetemp().parent  # the run's, holding each worker's
+    with open(run_folder / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        answer = run_folder / f"{name}.json"
+        if not answer.exists():
+            answer.write_text(json.dumps(make()))
+        return json.loads(answer.read_text())
 
 
 @pytest.fixture(scope="session")
@@ -47,6 +65,30 @@ def private_cache(tmp_path_factory, monkeypatch):
     cache = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
     return str(cache)
+
+
+THEANOS_OWN_MODULES = ("cutils_ext", "lazylinker_ext")  # compiled once per compiledir, not per function
+
+
+@pytest.fixture(scope="session")
+def theanos_own_modules(tmp_path_factory):
+    """The compiledir the tests share, holding Theano's own compiled modules (compiled there
+    now if no test has yet)."""
+    def compiledir():
+        said = subprocess.run([sys.executable, "-c", "import harness, theano.gof.cutils, theano; "
+                               "print(theano.config.compiledir)"], cwd=REPO, capture_output=True, text=True,
+                              timeout=600)
+        assert said.returncode == 0, said.stderr
+        return said.stdout.splitlines()[-1]
+    return once_for_all_workers(tmp_path_factory, "theanos_own_modules", compiledir)
+
+
+def start_compiledir(theanos_own_modules, base_compiledir):
+    """A base_compiledir of a test's own as Theano's first function leaves it: Theano's own
+    modules, copied, and nothing else (no op's module, no compiler check kept)."""
+    compiledir = os.path.join(base_compiledir, os.path.basename(theanos_own_modules))
+    for module in THEANOS_OWN_MODULES:
+        shutil.copytree(os.path.join(theanos_own_modules, module), os.path.join(compiledir, module))
 
 
 # Every program a learner runs, but the twins (twins/: they need JAX or PyTorch; tests/test_twins.py runs them).
@@ -95,6 +137,7 @@ def run_each(runs):
 
 
 @pytest.fixture(scope="session")
-def program_help():
-    """{program: (exit status, what it printed)} for `--help`, for every program in PROGRAMS."""
-    return {run.args[0]: (run.returncode, run.stdout) for run in run_each([(p, ["--help"]) for p in PROGRAMS])}
+def program_help(tmp_path_factory):
+    """{program: [exit status, what it printed]} for `--help`, for every program in PROGRAMS."""
+    return once_for_all_workers(tmp_path_factory, "program_help", lambda: {
+        run.args[0]: [run.returncode, run.stdout] for run in run_each([(p, ["--help"]) for p in PROGRAMS])})

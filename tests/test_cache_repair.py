@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, once_for_all_workers, start_compiledir
 
 RUN = ["2_logistic_regression.py", "--epochs", "2", "--ntrain", "256", "--ntest", "100"]
 
@@ -18,10 +18,12 @@ RUN = ["2_logistic_regression.py", "--epochs", "2", "--ntrain", "256", "--ntest"
 def compiler(tmp_path_factory):
     """A g++ that logs each call to $COMPILER_LOG. One for all tests: Theano's keys hold
     the compiler's path, so the modules it compiled are found only with the same one."""
-    path = tmp_path_factory.mktemp("compiler") / "g++"
-    path.write_text('#!/bin/sh\necho "$@" >> "$COMPILER_LOG"\nexec g++ "$@"\n')
-    path.chmod(0o755)
-    return path
+    def write():
+        path = tmp_path_factory.mktemp("compiler") / "g++"
+        path.write_text('#!/bin/sh\necho "$@" >> "$COMPILER_LOG"\nexec g++ "$@"\n')
+        path.chmod(0o755)
+        return str(path)
+    return once_for_all_workers(tmp_path_factory, "compiler", write)
 
 
 def _compiler_env(compiler, tmp_path, base_compiledir):
@@ -43,13 +45,16 @@ def _accuracies(stdout):
 
 
 @pytest.fixture(scope="session")
-def compiled_cache(tmp_path_factory, synthetic_mnist, compiler):
-    """(a compiledir holding what script 2 compiles, the epoch lines that run printed)."""
-    folder = tmp_path_factory.mktemp("compiled-cache")
-    log, env = _compiler_env(compiler, folder, folder / "base")
-    result = _run(env, synthetic_mnist)
-    assert result.returncode == 0, result.stderr
-    return folder / "base", _accuracies(result.stdout)
+def compiled_cache(tmp_path_factory, synthetic_mnist, compiler, theanos_own_modules):
+    """[a compiledir holding what script 2 compiles, the epoch lines that run printed]."""
+    def compile_script_2():
+        folder = tmp_path_factory.mktemp("compiled-cache")
+        start_compiledir(theanos_own_modules, folder / "base")
+        log, env = _compiler_env(compiler, folder, folder / "base")
+        result = _run(env, synthetic_mnist)
+        assert result.returncode == 0, result.stderr
+        return [str(folder / "base"), _accuracies(result.stdout)]
+    return once_for_all_workers(tmp_path_factory, "compiled_cache", compile_script_2)
 
 
 def _copy(compiled_cache, tmp_path):

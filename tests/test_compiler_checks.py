@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, start_compiledir
 
 VERSION_QUERIES = ("-v", "-dumpversion")  # what Theano asks its compiler as it is imported
 
@@ -28,9 +28,11 @@ def compiler(tmp_path):
     return wrapper, log
 
 
-def environment(tmp_path, compiledir, jobs, wrapper):
-    """Theano compiling into a compiledir of its own, through the logging g++ on PATH (as `g++`,
-    as Theano finds it), on `jobs` threads."""
+def environment(tmp_path, compiledir, jobs, wrapper, theanos_own_modules):
+    """Theano compiling into a compiledir of its own (started with Theano's own modules),
+    through the logging g++ on PATH (as `g++`, as Theano finds it), on `jobs` threads."""
+    if not (tmp_path / compiledir).exists():
+        start_compiledir(theanos_own_modules, tmp_path / compiledir)
     return {**os.environ, "THEANO_FLAGS": f"base_compiledir={tmp_path / compiledir}",
             "THEANO_TUTORIALS_COMPILE_JOBS": str(jobs), "PATH": f"{wrapper.parent}:{os.environ['PATH']}"}
 
@@ -47,10 +49,10 @@ def calls(log):
 
 
 @pytest.mark.parametrize("chosen", [False, True], ids=["g++ found", "cxx chosen"])
-def test_a_later_run_calls_the_compiler_for_nothing(chosen, tmp_path):
+def test_a_later_run_calls_the_compiler_for_nothing(chosen, tmp_path, theanos_own_modules):
     # chosen: harness/machine.py checks that the compiler builds a module, once
     wrapper, log = compiler(tmp_path)
-    env = environment(tmp_path, "compiledir", 1, wrapper)
+    env = environment(tmp_path, "compiledir", 1, wrapper, theanos_own_modules)
     if chosen:
         env["THEANO_FLAGS"] += f",cxx={wrapper}"
     program = ("import harness, theano; from theano.configdefaults import gcc_version_str; "
@@ -67,9 +69,9 @@ def test_a_later_run_calls_the_compiler_for_nothing(chosen, tmp_path):
     assert said[1] == []
 
 
-def test_a_failed_check_is_not_kept(tmp_path):
+def test_a_failed_check_is_not_kept(tmp_path, theanos_own_modules):
     wrapper, log = compiler(tmp_path)
-    env = environment(tmp_path, "compiledir", 1, wrapper)
+    env = environment(tmp_path, "compiledir", 1, wrapper, theanos_own_modules)
     env["THEANO_FLAGS"] += ",blas.ldflags=-lmyblas"
     for run_ in range(2):
         log.write_text("")

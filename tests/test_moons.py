@@ -1,13 +1,14 @@
 """The 2D moons demos run end to end in a subprocess, as a user would, checked on what they
 print and draw."""
 import os
+import pathlib
 import re
 import subprocess
 import sys
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, once_for_all_workers
 from test_scripts import assert_clean_exit
 
 DEMOS = {"moons_sgd_vs_rmsprop.py": ("sgd", "rmsprop"), "moons_sigmoid_vs_rectifier.py": ("sigmoid", "rectifier")}
@@ -35,11 +36,15 @@ def final_losses(stdout):
 @pytest.fixture(scope="module")
 def drawn(tmp_path_factory):
     """Each demo run once with --figures: {demo: (result, figures folder)}."""
-    runs = {}
-    for demo in DEMOS:
-        folder = tmp_path_factory.mktemp(demo[:-3])
-        runs[demo] = run_demo(demo, "--steps", str(STEPS), "--figures", str(folder)), folder
-    return runs
+    def draw():
+        runs = {}
+        for demo in DEMOS:
+            folder = tmp_path_factory.mktemp(demo[:-3])
+            result = run_demo(demo, "--steps", str(STEPS), "--figures", str(folder))
+            runs[demo] = [result.args, result.returncode, result.stdout, result.stderr, str(folder)]
+        return runs
+    return {demo: (subprocess.CompletedProcess(*said[:4]), pathlib.Path(said[4]))
+            for demo, said in once_for_all_workers(tmp_path_factory, "moons_drawn", draw).items()}
 
 
 @pytest.mark.parametrize("demo", sorted(DEMOS))

@@ -89,12 +89,12 @@ def whole(folder):
     return os.path.exists(os.path.join(folder, "key.pkl"))
 
 
-def test_parallel_compiling_fills_the_cache_as_serial_compiling_does(tmp_path):
+def test_parallel_compiling_fills_the_cache_as_serial_compiling_does(tmp_path, theanos_own_modules):
     wrapper, log = compiler(tmp_path)
-    serial = run(GRAPH, environment(tmp_path, "jobs_1", 1, wrapper))
+    serial = run(GRAPH, environment(tmp_path, "jobs_1", 1, wrapper, theanos_own_modules))
     assert serial.returncode == 0, serial.stderr
     log.write_text("")
-    parallel = run(GRAPH, environment(tmp_path, "jobs_2", 2, wrapper))
+    parallel = run(GRAPH, environment(tmp_path, "jobs_2", 2, wrapper, theanos_own_modules))
     assert parallel.returncode == 0, parallel.stderr
     assert parallel.stdout == serial.stdout and parallel.stderr == serial.stderr == ""
     assert any("-include" in call for call in calls(log))  # some read the includes precompiled
@@ -105,15 +105,15 @@ def test_parallel_compiling_fills_the_cache_as_serial_compiling_does(tmp_path):
     assert all(map(whole, glob.glob(str(tmp_path / "jobs_2" / "compiledir_*" / "tmp*"))))
     # A later run finds every module and its compiler checks: it compiles nothing
     log.write_text("")
-    later = run(GRAPH, environment(tmp_path, "jobs_2", 2, wrapper))
+    later = run(GRAPH, environment(tmp_path, "jobs_2", 2, wrapper, theanos_own_modules))
     assert later.returncode == 0 and later.stdout == serial.stdout, later.stderr
     assert calls(log) == []
 
 
 @pytest.mark.slow
-def test_two_processes_compiling_into_one_compiledir_both_finish(tmp_path):
+def test_two_processes_compiling_into_one_compiledir_both_finish(tmp_path, theanos_own_modules):
     wrapper, log = compiler(tmp_path)
-    env = environment(tmp_path, "compiledir", 2, wrapper)
+    env = environment(tmp_path, "compiledir", 2, wrapper, theanos_own_modules)
     both = [subprocess.Popen([sys.executable, "-c", GRAPH], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True, env=env) for _ in range(2)]
     said = [process.communicate(timeout=900) for process in both]
@@ -125,11 +125,11 @@ def test_two_processes_compiling_into_one_compiledir_both_finish(tmp_path):
     assert len(modules(tmp_path / "compiledir")[0][0]) == len(folders) == len(compiled_in(log))
 
 
-def test_a_compiler_error_is_one_paragraph_as_in_serial_compiling(tmp_path):
+def test_a_compiler_error_is_one_paragraph_as_in_serial_compiling(tmp_path, theanos_own_modules):
     wrapper, log = compiler(tmp_path)
     said = []
     for jobs in (1, 2):
-        result = run(BROKEN, environment(tmp_path, f"jobs_{jobs}", jobs, wrapper))
+        result = run(BROKEN, environment(tmp_path, f"jobs_{jobs}", jobs, wrapper, theanos_own_modules))
         assert result.returncode == 1
         assert "Traceback" not in result.stderr
         lines = result.stderr.strip().splitlines()
@@ -150,9 +150,10 @@ def test_a_compiler_error_is_one_paragraph_as_in_serial_compiling(tmp_path):
                  marks=pytest.mark.slow),
 ])
 def test_a_stop_while_modules_compile_ends_the_run_and_the_next_one_works(program, signum, said, status,
-                                                                          synthetic_mnist, tmp_path):
+                                                                          synthetic_mnist, tmp_path,
+                                                                          theanos_own_modules):
     wrapper, log = compiler(tmp_path)
-    env = environment(tmp_path, "compiledir", 2, wrapper)
+    env = environment(tmp_path, "compiledir", 2, wrapper, theanos_own_modules)
     command = {"script": [sys.executable, "2_logistic_regression.py", "--data-dir", synthetic_mnist, "--epochs", "1"],
                "graph": [sys.executable, "-c", GRAPH]}[program]
     # compilers that take two minutes: the run must stop them, not wait for them
