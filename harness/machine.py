@@ -17,6 +17,7 @@ import tempfile
 import warnings
 
 from common.errors import SettingError
+from harness import import_time
 from harness.theano_defaults import USER_FLAGS, user_setting
 
 
@@ -42,7 +43,8 @@ def import_theano():
         os.environ["THEANO_FLAGS"] += ",device=cpu"
     warnings.filterwarnings("ignore", message="DeprecationWarning: there is no c\\+\\+ compiler")  # said below
     try:
-        import theano
+        with import_time.scipys_unused_modules_skipped():
+            import theano
     except ValueError as error:  # a value Theano does not know, or a compiledir it cannot use
         if "compiledir" in str(error):
             raise SettingError(f"Theano cannot use the folder for its compile cache: {str(error).rstrip('.')}. Give "
