@@ -156,7 +156,8 @@ def main():
     parser.add_argument("--ntrain", type=bounds.whole(BATCH), default=12800,
                         help="train on the first N images (default: %(default)s)")
     parser.add_argument("--results", default=RESULTS, help="the record to write (default: results/profile.json)")
-    parser.add_argument("--measure", choices=PEERS, help=argparse.SUPPRESS)  # one peer, in a process of its own
+    parser.add_argument("--measure", choices=PEERS, help="profile only this peer on the one SCRIPT, in this "
+                        "process, and print it as JSON (what this program runs for each)")
     args = parser.parse_args()
     given = ["--ntrain", str(args.ntrain)] + (["--data-dir", args.data_dir] if args.data_dir else [])
     if args.measure:
