@@ -17,7 +17,6 @@ import tempfile
 import warnings
 
 from common.errors import SettingError
-from harness import import_time
 from harness.theano_defaults import USER_FLAGS, user_setting
 
 
@@ -43,8 +42,7 @@ def import_theano():
         os.environ["THEANO_FLAGS"] += ",device=cpu"
     warnings.filterwarnings("ignore", message="DeprecationWarning: there is no c\\+\\+ compiler")  # said below
     try:
-        with import_time.scipys_unused_modules_skipped():
-            import theano
+        import theano
     except ValueError as error:  # a value Theano does not know, or a compiledir it cannot use
         if "compiledir" in str(error):
             raise SettingError(f"Theano cannot use the folder for its compile cache: {str(error).rstrip('.')}. Give "
