@@ -303,6 +303,6 @@ def test_a_script_prints_and_learns_the_same_with_the_fast_ops_off(synthetic_mni
         with np.load(model) as saved:
             weights.append([saved[name] for name in sorted(saved.files)])
     assert len(epochs[0]) == 2 and epochs[0] == epochs[1]
-    assert len(weights[0]) == len(weights[1]) >= 3
+    assert len(weights[0]) == len(weights[1]) >= 2
     differing = [i for i, (mine, theirs) in enumerate(zip(*weights)) if not same_bits(mine, theirs)]
     assert not differing, f"saved arrays {differing} differ with the fast ops off"
