@@ -16,9 +16,10 @@ def c_files():
 
 def test_each_file_is_handed_over_with_its_name_and_lines(c_files):
     from harness.fast_convolutions import CORR_MM_C, FastCorrMM, _macros
+    from harness.fast_elemwise import FUSED_ELEMWISE_C
     from harness.fast_ops import MAX_POOL_C, MRG_UNIFORM_C
     handed = {"mrg_uniform.c": MRG_UNIFORM_C.text(), "max_pool.c": MAX_POOL_C.text(),
-              "corr_mm.c": CORR_MM_C.code(_macros("float32", FastCorrMM()))}
+              "corr_mm.c": CORR_MM_C.code(_macros("float32", FastCorrMM())), "fused_elemwise.c": FUSED_ELEMWISE_C.text()}
     assert sorted(handed) == sorted(os.listdir(os.path.join(REPO, "harness", "c")))
     for name, code in handed.items():
         with open(os.path.join(REPO, "harness", "c", name)) as f:

@@ -42,8 +42,8 @@ from theano.compile.function_module import FunctionMaker  # noqa: E402
 
 # The fast ops, and the Theano ops they stand in for.
 OPS = ("ParallelMRGUniform", "MaxPool", "MaxPoolGradient", "MaskedMaxPoolGradient", "FastCorrMM",
-       "FastCorrMMGradWeights", "FastCorrMMGradInputs",
-       "mrg_uniform", "Pool", "MaxPoolGrad", "CorrMM", "CorrMM_gradWeights", "CorrMM_gradInputs")
+       "FastCorrMMGradWeights", "FastCorrMMGradInputs", "FusedElemwise",
+       "mrg_uniform", "Pool", "MaxPoolGrad", "CorrMM", "CorrMM_gradWeights", "CorrMM_gradInputs", "Elemwise")
 
 outcomes = {}
 functions_holding = dict.fromkeys(OPS, 0)
