@@ -219,7 +219,8 @@ class FuseElemwise(gof.Optimizer):
             pattern = _pattern(producer)
             if pattern is None:
                 continue
-            for consumer in {c for o in producer.outputs for c, _ in o.clients if c != "output"}:
+            # in the clients' order, not a set's: the same graph, so the same module, in every process
+            for consumer in dict.fromkeys(c for o in producer.outputs for c, _ in o.clients if c != "output"):
                 if _pattern(consumer) != pattern:
                     continue
                 others = [i for i in consumer.inputs if i.owner is not producer]
