@@ -21,8 +21,10 @@ compile and run the same ops twice, on and off, and take most of the time:
 - test_corr.py's own classes; left out, the ones it imports from test_abstract_conv.py,
   which compile without optimizations (Mode(optimizer=None)) and so without fast ops, and
   its tests of strides and dilations;
-- test_elemwise.py, Elemwise's tests, and test_opt.py's tests of Theano's fusion of
-  elementwise loops, whose graphs the fused loops take where a result has several users;
+- test_opt.py's tests of Theano's fusion of elementwise loops, whose graphs the fused loops
+  take where a result has several users; left out, test_elemwise.py, whose reductions and
+  broadcasts compile many variants of Theano's Elemwise and CAReduce and few the fused
+  loops take;
 - test_abstract_conv.py's CPU CorrMM part (TestCorrConv2d), its cases with stride 1 and
   no dilation (the plugin leaves the others out: the fast convolutions do not take them);
   left out, 3D convolutions, the same cases without optimizations, shape helpers.
@@ -42,8 +44,7 @@ POOL = "tensor/signal/tests/test_pool.py::TestDownsampleFactorMax"
 CORR = "tensor/nnet/tests/test_corr.py::"
 SUITES = ["sandbox/tests/test_rng_mrg.py", POOL, *(CORR + name for name in (
     "TestCorr2D", "TestGroupCorr2d", "TestUnsharedCorr2d", "TestAsymmetricCorr", "TestCausalCorr")),
-    "tensor/nnet/tests/test_abstract_conv.py::TestCorrConv2d", "tensor/tests/test_elemwise.py",
-    "tensor/tests/test_opt.py::test_fusion"]
+    "tensor/nnet/tests/test_abstract_conv.py::TestCorrConv2d", "tensor/tests/test_opt.py::test_fusion"]
 # node id prefixes of tests that compile none of the ops the fast ops take (see above)
 LEFT_OUT = ["sandbox/tests/test_rng_mrg.py::test_f16_nonzero",
             *(f"{POOL}::{name}" for name in ("test_AveragePool", "test_DownsampleFactorMaxPaddingStride",
