@@ -1,6 +1,7 @@
 """Every measured number of the README and docs is its record's in results/ (docs/make.py
 writes them; a number changed in a record fails here, naming the page), and no record or
 page names a folder of one machine or tells the project's history."""
+import json
 import os
 import re
 import shutil
@@ -37,6 +38,15 @@ def replace(path, old, new):
         f.write(text.replace(old, new))
 
 
+def _speed_change():
+    """The convnet's Theano seconds per epoch, 0.01 s more: the benchmark rewrites the record
+    with each run, so the number is the record's own."""
+    with open(os.path.join(measured.RESULTS, "speed.json")) as f:
+        seconds = json.load(f)["scripts"]["5_convolutional_net.py"]["theano_seconds_per_epoch"]
+    return ("speed.json", f'"theano_seconds_per_epoch": {seconds},', f'"theano_seconds_per_epoch": {seconds + 0.01:.2f},',
+            "docs/speed.md")
+
+
 # One number changed in each record the pages read: (record, the number's text in it, the
 # changed text, a page that shows it).
 CHANGES = [
@@ -53,7 +63,7 @@ CHANGES = [
     ("takeaways.log", "convnet: test accuracy 0.9325", "convnet: test accuracy 0.9335", "docs/results.md"),
     ("knn.json", '"accuracy": 0.9717', '"accuracy": 0.9727', "docs/demos.md"),
     ("load.json", '"cpu_seconds": 0.487', '"cpu_seconds": 0.497', "docs/data.md"),
-    ("speed.json", '"over_jax": 0.41', '"over_jax": 0.42', "docs/speed.md"),
+    _speed_change(),
     # a hundred more 5s taken for 0 (a 1 before the row's first count)
     *[(f"figures/{script[:-3]}_confusion.csv", "\n5,", "\n5,1", "docs/mistakes.md") for script in measured.SCRIPTS],
     ("moons_sgd_vs_rmsprop.log", "sgd loss 0.0961 accuracy 0.955;", "sgd loss 0.0971 accuracy 0.955;",
