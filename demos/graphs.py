@@ -27,6 +27,7 @@ from theano import tensor as T
 import _scripts
 from common import bounds
 from common.errors import PathError
+from harness.fast_elemwise import FusedElemwise
 
 GET_DOT = ("install Graphviz (apt install graphviz, brew install graphviz or conda install graphviz) "
            "and run again for the pictures.")
@@ -75,6 +76,19 @@ def kind(op):
     return type(op).__name__
 
 
+def fused_operations(op):
+    """How many elementwise operations an op runs in one loop: those of a fused Elemwise
+    (a Composite), those of every member of a FusedElemwise (harness/fast_elemwise.py); 0
+    for any other op."""
+    def operations(scalar_op):
+        return len(scalar_op.fgraph.apply_nodes) if isinstance(scalar_op, theano.scalar.Composite) else 1
+    if isinstance(op, FusedElemwise):
+        return sum(operations(scalar_op) for scalar_op, _, _ in op.members)
+    if isinstance(op, T.Elemwise) and isinstance(op.scalar_op, theano.scalar.Composite):
+        return operations(op.scalar_op)
+    return 0
+
+
 def nodes(outputs):
     """The apply nodes that compute `outputs`, inputs first."""
     return gof.graph.io_toposort(gof.graph.inputs(outputs), outputs)
@@ -116,9 +130,8 @@ class Graph:
         self.in_c = {node: hasattr(thunk, "cthunk") for node, thunk in zip(function.fn.nodes, function.fn.thunks)}
 
     def fused(self):
-        """The elementwise nodes that fuse several operations: (node, operations in it)."""
-        return [(node, len(node.op.scalar_op.fgraph.apply_nodes)) for node in self.after
-                if isinstance(node.op, T.Elemwise) and isinstance(node.op.scalar_op, theano.scalar.Composite)]
+        """The nodes that run several elementwise operations as one loop: (node, operations in it)."""
+        return [(node, fused_operations(node.op)) for node in self.after if fused_operations(node.op)]
 
     def summary(self):
         before = [kind(node.op) for node in self.before]
@@ -132,7 +145,7 @@ class Graph:
         fused = self.fused()
         if fused:
             lines.append(f"  fused: {sum(n for _, n in fused)} elementwise operations into {len(fused)} loops: "
-                         + "; ".join(str(node.op.scalar_op) for node, _ in fused[:4])
+                         + "; ".join(str(getattr(node.op, "scalar_op", node.op)) for node, _ in fused[:4])
                          + (f"; and {len(fused) - 4} more" if len(fused) > 4 else ""))
         gone = sorted(set(before) - set(after))
         new = sorted(set(after) - set(before) - {"Elemwise{Composite}"})
