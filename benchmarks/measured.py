@@ -257,16 +257,21 @@ def shared_machine(loads, cores=None):
             "which slowed both sides; the ratios hold for that load and may differ on a quiet machine.")
 
 
+def cpu_of(run):
+    """'AMD EPYC, family 25, model 17': the CPU a run's record names (benchmarks/record.py)."""
+    return f"{run['machine'].split(', ', 1)[-1]}, {run['cpu']}"
+
+
 def per_epoch_table(reports):
     """Seconds per epoch beside PyTorch and JAX and against the machine's sgemm, from results/speed*.json."""
-    rows = ["| script | training images | OpenBLAS kernels | Theano s/epoch | PyTorch s/epoch | JAX s/epoch "
+    rows = ["| script | training images | CPU (OpenBLAS kernels) | Theano s/epoch | PyTorch s/epoch | JAX s/epoch "
             "| Theano / PyTorch | Theano / JAX | fast ops off, s/epoch | GFLOP per step | sgemm GFLOP/s "
             "| Theano / sgemm | PyTorch / sgemm | JAX / sgemm |",
             "|" + " --- |" * 14]
     runs = {}  # how each was measured: the scripts measured so
     for script, r in ((script, r) for report in reports for script, r in report["scripts"].items()):
         off = f"{r['fast_ops_off_seconds_per_epoch']:.2f}" if "fast_ops_off_seconds_per_epoch" in r else "—"
-        rows.append(f"| `{script}` | {r['ntrain']} | {r['openblas']} | {r['theano_seconds_per_epoch']:.2f} "
+        rows.append(f"| `{script}` | {r['ntrain']} | {cpu_of(r['run'])} ({r['openblas']}) | {r['theano_seconds_per_epoch']:.2f} "
                     f"| {r['torch_seconds_per_epoch']:.2f} | {r['jax_seconds_per_epoch']:.2f} "
                     f"| {r['over_torch']:.2f}× | {r['over_jax']:.2f}× | {off} | {r['flops_per_step'] / 1e9:.3f} "
                     f"| {r['sgemm_gflops']} | {r['theano_gflops'] / r['sgemm_gflops']:.0%} "

@@ -24,7 +24,9 @@ and over the faster peer's (each the median of the rounds' ratios), and the GFLO
 each achieves against the matrix product's, and writes them to results/speed.json
 (with --ntrain N: results/speed_ntrain_N.json) with the run's record
 (benchmarks/record.py), keeping the scripts it did not measure, and the docs' numbers
-from them (docs/make.py). On a shared machine the seconds vary with the load: read
+from them (docs/make.py). A record keeps one CPU's runs: on a CPU other than its
+record's, the benchmark writes results/speed_CPU.json (startup_CPU.json) instead, and
+the tables show each CPU measured, side by side. On a shared machine the seconds vary with the load: read
 the ratios.
 
 Each row records the OpenBLAS kernels the scripts ran (its pick for the CPU, unless
@@ -46,8 +48,10 @@ kept busy (its CPU seconds, the compilers' included, over its seconds). Medians 
 rounds, into results/startup.json and docs/speed.md.
 """
 import argparse
+import glob
 import json
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -205,8 +209,21 @@ def startup(scripts, rounds, data, twins_python, peer_versions):
                                           for run in runs) +
               f" {medians['torch'][1]:>8.1f} {medians['jax'][1]:>6.1f} {row['later_over_torch']:>13.2f}   "
               f"({', '.join(str(medians[run][2]) for run in runs)})")
-    with open(os.path.join(RESULTS, "startup.json"), "w") as f:
+    with open(record_path("startup", report["run"]), "w") as f:
         json.dump(report, f, indent=2)
+
+
+def record_path(name, run):
+    """results/NAME.json, unless it holds another CPU's runs: then results/NAME_CPU.json, so
+    that each CPU measured keeps its record and the tables show them side by side."""
+    path = os.path.join(RESULTS, name + ".json")
+    if os.path.exists(path):
+        with open(path) as f:
+            report = json.load(f)
+        runs = [report["run"]] if "run" in report else [r["run"] for r in report["scripts"].values()]
+        if measured.cpu_of(run) not in map(measured.cpu_of, runs):
+            return os.path.join(RESULTS, f"{name}_{re.sub('[^a-z0-9]+', '_', measured.cpu_of(run).lower())}.json")
+    return path
 
 
 def compile_jobs():
@@ -252,7 +269,7 @@ def per_epoch(scripts, args, data, peer_versions):
     run_record = record.finish(run_record)
     name = "speed" + (f"_ntrain_{args.ntrain}" if args.ntrain else "") + \
         (f"_openblas_{kernels}" if args.openblas_kernels else "")
-    path = os.path.join(RESULTS, name + ".json")
+    path = record_path(name, run_record)
     report = {"scripts": {}}
     if os.path.exists(path):  # keep the scripts this run did not measure
         with open(path) as f:
@@ -286,37 +303,50 @@ def per_epoch(scripts, args, data, peer_versions):
 
 
 def startup_table(reports):
-    report, = reports
-    rows = ["| script | first run, alone in an empty compiledir | the same, one module at a time "
+    """The start-up table of the records `reports` (one per CPU), each with a paragraph on its run."""
+    rows = ["| script | CPU | first run, alone in an empty compiledir | the same, one module at a time "
             "| first run, after the scripts before it | the same, one module at a time | later runs "
             "| compiler calls: first alone, after, later | cores used, first run alone (one at a time) "
-            "| PyTorch twin | JAX twin | later / PyTorch | later / JAX |", "|" + " --- |" * 12]
-    for script, r in report["scripts"].items():
-        calls = ", ".join(format(r[f"{run}_compiler_calls"], "g") for run in ("first", "in_order", "later"))
-        rows.append(f"| `{script}` | {r['first_seconds']:.1f} | {r['serial_first_seconds']:.1f} "
-                    f"| {r['in_order_seconds']:.1f} | {r['serial_in_order_seconds']:.1f} "
-                    f"| {r['later_seconds']:.1f} | {calls} "
-                    f"| {r['first_cores_used']:.1f} ({r['serial_first_cores_used']:.1f}) "
-                    f"| {r['torch_seconds']:.1f} | {r['jax_seconds']:.1f} | {r['later_over_torch']:.2f}× "
-                    f"| {r['later_over_jax']:.2f}× |")
-    run = report["run"]
-    return "\n".join(rows) + (
-        f"\n\nWhole process, seconds, `{report['flags']}`; the median of each over {report['rounds']} round(s); "
-        f"{run['date']}, {run['machine']} ({run['cpu']}); {shared_machine(report['load'])} Modules compiled "
-        f"{report['compile_jobs']} at once (THEANO_TUTORIALS_COMPILE_JOBS), or one at a time; compiler calls do not "
-        f"count the two version queries Theano makes whenever it is imported.")
+            "| PyTorch twin | JAX twin | later / PyTorch | later / JAX |", "|" + " --- |" * 13]
+    notes = []
+    for report in reports:
+        run = report["run"]
+        for script, r in report["scripts"].items():
+            calls = ", ".join(format(r[f"{kind}_compiler_calls"], "g") for kind in ("first", "in_order", "later"))
+            rows.append(f"| `{script}` | {measured.cpu_of(run)} | {r['first_seconds']:.1f} "
+                        f"| {r['serial_first_seconds']:.1f} | {r['in_order_seconds']:.1f} "
+                        f"| {r['serial_in_order_seconds']:.1f} | {r['later_seconds']:.1f} | {calls} "
+                        f"| {r['first_cores_used']:.1f} ({r['serial_first_cores_used']:.1f}) "
+                        f"| {r['torch_seconds']:.1f} | {r['jax_seconds']:.1f} | {r['later_over_torch']:.2f}× "
+                        f"| {r['later_over_jax']:.2f}× |")
+        notes.append(
+            f"Whole process, seconds, `{report['flags']}`; the median of each over {report['rounds']} round(s); "
+            f"{run['date']}, {run['machine']} ({run['cpu']}); {shared_machine(report['load'])} Modules compiled "
+            f"{report['compile_jobs']} at once (THEANO_TUTORIALS_COMPILE_JOBS), or one at a time; compiler calls do "
+            f"not count the two version queries Theano makes whenever it is imported.")
+    return "\n\n".join(["\n".join(rows), *notes])
+
+
+def startup_records():
+    """The start-up records: results/startup.json, then those of other CPUs (startup_CPU.json)."""
+    reports = []
+    for path in [os.path.join(RESULTS, "startup.json"), *sorted(glob.glob(os.path.join(RESULTS, "startup_*.json")))]:
+        if os.path.exists(path):
+            with open(path) as f:
+                reports.append(json.load(f))
+    return reports
 
 
 def write_docs():
-    """Fill the start-up table of docs/speed.md, between its markers, from results/startup.json;
-    then every page's measured numbers from results/ (docs/make.py)."""
+    """Fill the start-up table of docs/speed.md, between its markers, from results/startup.json
+    (and startup_CPU.json, another CPU's); then every page's measured numbers from results/
+    (docs/make.py)."""
     with open(DOCS) as f:
         page = f.read()
-    path = os.path.join(RESULTS, "startup.json")
     begin, end = "<!-- startup table: written by benchmarks/speed_benchmark.py -->", "<!-- end of table -->"
-    if os.path.exists(path) and begin in page:
-        with open(path) as f:
-            table = startup_table([json.load(f)])
+    reports = startup_records()
+    if reports and begin in page:
+        table = startup_table(reports)
         head, rest = page.split(begin, 1)
         with open(DOCS, "w") as f:
             f.write(f"{head}{begin}\n{table}\n{end}{rest.split(end, 1)[1]}")

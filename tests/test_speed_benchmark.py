@@ -1,4 +1,5 @@
 """benchmarks/roofline.py counts a training step's FLOPs; docs/speed.md's table is made from results/speed*.json."""
+import copy
 import json
 import os
 import sys
@@ -47,7 +48,7 @@ def test_the_speed_table_is_made_from_every_speed_record(tmp_path):
     assert text.startswith("intro\n<!-- speed*.json table -->\n") and text.endswith("\n<!-- -->\noutro\n")
     assert "STALE ROW" not in text
     row = next(line for line in text.splitlines() if line.startswith("| `5_convolutional_net.py`"))
-    assert ("| 12800 | SkylakeX | 9.00 | 12.00 | 30.00 | 0.75× | 0.30× | 14.00 | 4.498 | 125.0 | 50% | 38% | 15% |"
+    assert ("| 12800 | AMD EPYC, family 25, model 17 (SkylakeX) | 9.00 | 12.00 | 30.00 | 0.75× | 0.30× | 14.00 | 4.498 | 125.0 | 50% | 38% | 15% |"
             in row)
     note = next(line for line in text.splitlines() if line.startswith("- `5_convolutional_net.py`"))
     assert note.startswith("- `5_convolutional_net.py`: 2026-12-01 14:00, 2 cores, AMD EPYC (family 25, model 17):")
@@ -71,12 +72,31 @@ def test_the_startup_table_shows_both_ways_of_compiling():
               "scripts": {"5_convolutional_net.py": {
                   **runs, "torch_seconds": 3.5, "torch_to_first_epoch": 2.7, "later_over_torch": 0.57,
                   "jax_seconds": 4.0, "jax_to_first_epoch": 3.0, "later_over_jax": 0.5, "first_over_serial": 0.5}}}
-    text = speed_benchmark.startup_table([record])
-    row = next(line for line in text.splitlines() if line.startswith("| `5_convolutional_net.py`"))
-    assert row == ("| `5_convolutional_net.py` | 20.0 | 40.0 | 10.0 | 20.0 | 2.0 | 55, 55, 0 | 1.9 (1.0) | 3.5 | 4.0 "
-                   "| 0.57× | 0.50× |")
+    intel = copy.deepcopy(record)
+    intel["run"] |= {"machine": "2 cores, Intel Xeon", "cpu": "family 6, model 207"}
+    intel["scripts"]["5_convolutional_net.py"]["later_over_torch"] = 1.41
+    text = speed_benchmark.startup_table([record, intel])
+    rows = [line for line in text.splitlines() if line.startswith("| `5_convolutional_net.py`")]
+    assert rows == [f"| `5_convolutional_net.py` | {cpu} | 20.0 | 40.0 | 10.0 | 20.0 | 2.0 | 55, 55, 0 | 1.9 (1.0) "
+                    f"| 3.5 | 4.0 | {ratio} | 0.50× |" for cpu, ratio in (("AMD EPYC, family 25, model 17", "0.57×"),
+                                                                         ("Intel Xeon, family 6, model 207", "1.41×"))]
     assert "2026-12-06 12:00, 2 cores, AMD EPYC (family 25, model 17)" in text
+    assert "2026-12-06 12:00, 2 cores, Intel Xeon (family 6, model 207)" in text
     assert "Modules compiled 2 at once (THEANO_TUTORIALS_COMPILE_JOBS), or one at a time" in text
+
+
+def test_each_cpu_keeps_its_record(tmp_path, monkeypatch):
+    monkeypatch.setattr(speed_benchmark, "RESULTS", str(tmp_path))
+    amd = {"date": "2026-12-06 12:00", "machine": "2 cores, AMD EPYC", "cpu": "family 25, model 17"}
+    intel = {**amd, "machine": "2 cores, Intel(R) Xeon(R) Platinum 8481C CPU @ 2.70GHz", "cpu": "family 6, model 143"}
+    assert speed_benchmark.record_path("speed", amd) == str(tmp_path / "speed.json")  # the first record
+    (tmp_path / "speed.json").write_text(json.dumps({"scripts": {"3_net.py": {"run": amd}}}))
+    (tmp_path / "startup.json").write_text(json.dumps({"run": amd, "scripts": {}}))
+    assert speed_benchmark.record_path("speed", amd) == str(tmp_path / "speed.json")
+    assert speed_benchmark.record_path("startup", amd) == str(tmp_path / "startup.json")
+    cpu = "intel_r_xeon_r_platinum_8481c_cpu_2_70ghz_family_6_model_143"
+    assert speed_benchmark.record_path("speed", intel) == str(tmp_path / f"speed_{cpu}.json")
+    assert speed_benchmark.record_path("startup", intel) == str(tmp_path / f"startup_{cpu}.json")
 
 
 def test_the_pages_startup_table_is_its_record():
@@ -84,8 +104,10 @@ def test_the_pages_startup_table_is_its_record():
         record = json.load(f)
     with open(speed_benchmark.DOCS) as f:
         page = f.read()
-    assert speed_benchmark.startup_table([record]) in page, "docs/speed.md: run benchmarks/speed_benchmark.py --docs"
+    records = speed_benchmark.startup_records()
+    assert records[0] == record
+    assert speed_benchmark.startup_table(records) in page, "docs/speed.md: run benchmarks/speed_benchmark.py --docs"
     # a number changed in the record changes the table
     script = next(iter(record["scripts"]))
     record["scripts"][script]["later_seconds"] += 1
-    assert speed_benchmark.startup_table([record]) not in page
+    assert speed_benchmark.startup_table([record, *records[1:]]) not in page
