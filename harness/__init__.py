@@ -66,6 +66,13 @@ def validate_quickly():
     quick_validation.install()
 
 
+def start_random_streams_in_numpy():
+    """Dropout's random streams take their starting states from NumPy, not from a compiled
+    function called once a stream (random_streams.py)."""
+    from harness import random_streams
+    random_streams.install()
+
+
 def fold_constants_in_python():
     """Theano folds constants it can move or index in Python, compiling no C code for that
     (constant_folding.py)."""
@@ -98,6 +105,7 @@ STEPS = [
     compile_in_parallel,
     fold_constants_in_python,
     validate_quickly,
+    start_random_streams_in_numpy,
     swap_in_fast_ops,
 ]
 for _step in STEPS:
