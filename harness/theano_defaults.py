@@ -35,10 +35,19 @@ def _blas_ldflags():
     return f"-L{scipy_openblas32.get_lib_dir()} -l{library} {renames}"
 
 
-# Keys set only where THEANO_FLAGS and the .theanorc files say nothing of them.
+def theano_defaults():
+    """The keys set only where THEANO_FLAGS and the .theanorc files say nothing of them.
+    Called once the thread settings are in the environment: finding the wheel's OpenBLAS
+    loads it, and OpenBLAS reads them as it loads (its threads would otherwise keep
+    spinning a tenth of a second after each matrix product, on the cores the next op's
+    threads need)."""
+    return {**THEANO_DEFAULTS, "blas.ldflags": _blas_ldflags()}
+
+
+# Keys set only where THEANO_FLAGS and the .theanorc files say nothing of them
+# (theano_defaults() adds blas.ldflags).
 THEANO_DEFAULTS = {
     "floatX": "float32",  # the convnet's gradient only type-checks in float32
-    "blas.ldflags": _blas_ldflags(),
     # Spread convolutions, pooling and big elementwise ops over the cores. Only with the
     # wheel's OpenBLAS linked: with NumPy's BLAS, openmp crashed the convnet.
     "openmp": "True",
@@ -75,13 +84,14 @@ def set_defaults():
     once, as they load."""
     for name, value in THREAD_DEFAULTS.items():
         os.environ.setdefault(name, value)
-    chosen = {key for key in THEANO_DEFAULTS if user_setting(key)[1]}
-    if "blas.ldflags" in chosen or not THEANO_DEFAULTS["blas.ldflags"]:
+    ours = theano_defaults()
+    chosen = {key for key in ours if user_setting(key)[1]}
+    if "blas.ldflags" in chosen or not ours["blas.ldflags"]:
         chosen.add("openmp")  # with your BLAS or NumPy's, openmp stays as Theano has it (off)
-    defaults = [f"{key}={value}" for key, value in THEANO_DEFAULTS.items() if key not in chosen]
+    defaults = [f"{key}={value}" for key, value in ours.items() if key not in chosen]
     if defaults:
         os.environ["THEANO_FLAGS"] = ",".join(defaults + ([USER_FLAGS] if USER_FLAGS else []))
-    if "blas.ldflags" not in chosen and not THEANO_DEFAULTS["blas.ldflags"]:
+    if "blas.ldflags" not in chosen and not ours["blas.ldflags"]:
         # NumPy's BLAS is our fallback, on purpose; Theano would warn about it on every run.
         logging.getLogger("theano.tensor.blas").setLevel(logging.ERROR)
 

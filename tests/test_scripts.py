@@ -296,6 +296,27 @@ def test_theano_defaults_yield_to_the_users_choices(tmp_path):
     assert config(THEANORC=str(rc))[:3] == ["float16", "-lm", "False"]
 
 
+def test_theanos_openblas_threads_sleep_right_after_a_matrix_product():
+    """OPENBLAS_THREAD_TIMEOUT reaches the OpenBLAS Theano's C code calls (set before the
+    library loads, which reads it then): after a product its threads sleep at once instead
+    of spinning a tenth of a second on the cores the next op's threads need."""
+    program = ("import harness, time, numpy as np, theano\n"
+               "a, b = theano.tensor.fmatrix(), theano.tensor.fmatrix()\n"
+               "product = theano.function([a, b], theano.tensor.dot(a, b))\n"
+               "x, y = np.ones((128, 1152), 'float32'), np.ones((1152, 625), 'float32')\n"
+               "for _ in range(4):\n"
+               "    product(x, y)\n"
+               "    used = time.process_time()\n"
+               "    time.sleep(0.2)\n"
+               "    print(time.process_time() - used)\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_THREAD_TIMEOUT", "OPENBLAS_NUM_THREADS")}
+    result = subprocess.run([sys.executable, "-c", program], cwd=REPO, capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    # CPU seconds of the process while it slept: 0.000 measured; OpenBLAS's own default
+    # (its threads spinning 2**28 cycles) gave 0.100-0.106 on 2 cores
+    assert max(map(float, result.stdout.split())) < 0.03, result.stdout
+
+
 # Real MNIST: only a working model reaches these; an untrained or broken model stays
 # near 0.10. Each threshold is the mean minus 6 standard deviations over seeds 1-5 on
 # this project's machine (results/test_margins.log), rounded down: float32 sums taken
