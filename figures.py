@@ -15,6 +15,7 @@ matplotlib.use("Agg")  # no display needed: write() shows a notebook the picture
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import animation  # noqa: E402
 import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
 
 from common.errors import PathError  # noqa: E402
 from common import talk  # noqa: E402
@@ -102,13 +103,30 @@ def write(folder, named_figures):
                         f"Free some disk space or choose a folder that can be written.") from None
 
 
+class _GIF(animation.AbstractMovieWriter):
+    """A GIF of each frame as the animation has just drawn it, at the GIF's dpi
+    (matplotlib's PillowWriter draws every frame a second time to take it)."""
+
+    def setup(self, fig, outfile, dpi=None):
+        super().setup(fig, outfile, dpi)
+        fig.set_dpi(self.dpi)  # the animation draws each frame at the GIF's size
+        self.frames = []
+
+    def grab_frame(self, **savefig_kwargs):
+        self.frames.append(Image.fromarray(np.array(self.fig.canvas.buffer_rgba())))
+
+    def finish(self):
+        self.frames[0].save(self.outfile, save_all=True, append_images=self.frames[1:],
+                            duration=int(1000 / self.fps), loop=0)
+
+
 def _encoded(figure):
     """The bytes of a Figure's PNG or an Animation's GIF; the figure is closed."""
     if isinstance(figure, animation.Animation):
         with tempfile.TemporaryDirectory() as scratch:  # Pillow writes GIFs to files only
             path = os.path.join(scratch, "animation.gif")
             # small: few frames at a low resolution keep a GIF well under 1 MB
-            figure.save(path, writer=animation.PillowWriter(fps=4), dpi=72)
+            figure.save(path, writer=_GIF(fps=4), dpi=72)
             plt.close(figure._fig)  # the Animation's Figure
             with open(path, "rb") as f:
                 return f.read()

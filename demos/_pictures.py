@@ -90,8 +90,8 @@ def moons_hidden_units(units, X, labels, extent):
         columns = int(np.ceil(np.sqrt(2 * count)))
         axes = block.subplots(int(np.ceil(count / columns)), columns)
         for unit, axis in enumerate(axes.flat):
-            axis.set_xticks([])
-            axis.set_yticks([])
+            axis.xaxis.set_visible(False)
+            axis.yaxis.set_visible(False)
             if unit >= count:
                 axis.axis("off")
                 continue
@@ -124,6 +124,10 @@ def moons_animation(traces, X, labels, extent, title):
         for line, trace in zip(lines, traces):
             line.set_data(range(step + 1), trace.losses[:step + 1])
 
+    # laid out once, on the first frame: the frames change no size, so each is drawn as laid out
+    draw(0)
+    figure.draw_without_rendering()
+    figure.set_layout_engine("none")
     return animation.FuncAnimation(figure, draw, frames=len(frames), repeat=False)
 
 

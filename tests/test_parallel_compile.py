@@ -14,12 +14,13 @@ import pytest
 from conftest import REPO
 from test_compiler_checks import calls, compiler, environment, run
 
-# A function of eight C modules of one kind, printing what it computes
+# A function of five C modules of one kind (as many as share the includes precompiled),
+# printing what it computes
 GRAPH = """
 import harness, numpy as np, theano
 from theano import tensor as T
 x = T.fmatrix("x")
-f = theano.function([x], [T.exp(x), T.log(x), T.tanh(x), T.sin(x), T.cos(x), T.sqrt(x), T.arctan(x), T.sinh(x)])
+f = theano.function([x], [T.exp(x), T.log(x), T.tanh(x), T.sin(x), T.cos(x)])
 print([float(y.sum()) for y in f(np.ones((2, 3), dtype="float32"))])
 """
 
@@ -100,7 +101,7 @@ def test_parallel_compiling_fills_the_cache_as_serial_compiling_does(tmp_path, t
     assert any("-include" in call for call in calls(log))  # some read the includes precompiled
     # the same modules: keys, files, source and compiled module, byte for byte
     (serial_modules, parallel_modules), same_keys = modules(tmp_path / "jobs_1", tmp_path / "jobs_2")
-    assert len(serial_modules) == 8
+    assert len(serial_modules) == 5
     assert parallel_modules == serial_modules and same_keys
     assert all(map(whole, glob.glob(str(tmp_path / "jobs_2" / "compiledir_*" / "tmp*"))))
     # A later run finds every module and its compiler checks: it compiles nothing

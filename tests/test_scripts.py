@@ -12,13 +12,14 @@ from conftest import REPO, run_each
 from common.epoch_line import PATTERN as EPOCH_LINE
 
 # Tiny runs on the synthetic digits (2000 training, 500 test images): enough steps
-# for every model to leave chance (0.10) far behind. Measured on this project's
-# machine: 2 -> 0.80, 3 -> 0.80, 4 -> 0.89, 5 -> 0.96; the tests ask for 0.5.
+# for every model to leave chance (0.10) far behind (the convnet, at twice its learning
+# rate, in 3 epochs instead of 5). Measured on this project's machine: 2 -> 0.80,
+# 3 -> 0.80, 4 -> 0.89, 5 -> 0.91; the tests ask for 0.5.
 SYNTHETIC_RUNS = {
     "2_logistic_regression.py": ["--epochs", "5"],
     "3_net.py": ["--epochs", "8", "--batch-size", "16"],
     "4_modern_net.py": ["--epochs", "5"],
-    "5_convolutional_net.py": ["--epochs", "5", "--batch-size", "16"],
+    "5_convolutional_net.py": ["--epochs", "3", "--batch-size", "16", "--lr", "0.002"],
 }
 
 
