@@ -11,25 +11,32 @@ Both are fixed here as Aesara fixed them (PR 1108): the key leaves out an empty
 __props__, and the code's version is a digest of its text. An op that declares no
 C-code version stays unversioned: it is never reused.
 
+A module's key file (key.pkl) is written beside and renamed over the old one, whole:
+Theano rewrites it in place whenever it adds a key to a module, and another process
+refreshing its cache at that moment read a cut-short file, took the module for broken
+and deleted its folder, under the first process's feet.
+
 A module that Theano finds in its cache but that does not load (cut short, empty,
 missing, or refused by the loader) is set aside and compiled again, with one line
 (cache_repair.py checks the file before Theano loads it).
 
 install() puts the patches in place (harness/__init__.py calls it once Theano is imported).
-The two replaced methods are copies of Theano 1.0.5's, changed: on any other version
+The replaced methods are copies of Theano 1.0.5's, changed: on any other version
 they stay as that Theano has them, and a line says so; the module loading is wrapped,
 not copied.
 """
 import hashlib
 import logging
 import os
+import pickle
 import shutil
 import sys
+import threading
 
 import theano
 from theano.gof import compilelock
 from theano.gof.cc import CLinker
-from theano.gof.cmodule import ModuleCache
+from theano.gof.cmodule import KeyData, ModuleCache
 from theano.gof.op import COp
 
 from common.errors import SettingError
@@ -169,6 +176,22 @@ class _CacheLog(logging.Filter):
         return True
 
 
+def save_pkl(key_data):
+    """KeyData.save_pkl, but written whole: into a file of its own beside key.pkl, then renamed
+    over it, so that another process reads the old keys or the new ones, never part of them."""
+    written = f"{key_data.key_pkl}.{os.getpid()}.{threading.get_ident()}"
+    try:
+        with open(written, "wb") as f:
+            pickle.dump(key_data, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(written, key_data.key_pkl)
+    except pickle.PicklingError:
+        logging.getLogger("theano.gof.cmodule").warning("Cache leak due to unpickle-able key data %s", key_data.keys)
+        os.remove(written)
+        if os.path.exists(key_data.key_pkl):
+            os.remove(key_data.key_pkl)
+        raise
+
+
 def install():
     """Put the replaced and wrapped methods in place of Theano's, and the filter on its cache's
     log, on Theano 1.0.5; on another Theano, say they stay off."""
@@ -180,6 +203,7 @@ def install():
     COp.c_code_cache_version = c_code_cache_version
     ModuleCache._get_module = _get_module
     ModuleCache.module_from_key = module_from_key
+    KeyData.save_pkl = save_pkl
     compilelock.refresh_lock = _refresh_lock
     for logger in ("theano.gof.cmodule", "theano.gof.compilelock"):
         logging.getLogger(logger).addFilter(_CacheLog())
