@@ -15,6 +15,7 @@ from theano.sandbox import rng_mrg
 
 JUMPS_2P72 = [(rng_mrg.A1p72, int(rng_mrg.M1)), (rng_mrg.A2p72, int(rng_mrg.M2))]  # one stream to the next
 JUMPS_2P134 = [(rng_mrg.A1p134, int(rng_mrg.M1)), (rng_mrg.A2p134, int(rng_mrg.M2))]  # one sample to the next
+HALVES = (slice(0, 3), slice(3, 6))  # a state: the first component's three numbers, then the second's
 THEANOS = (rng_mrg.MRG_RandomStreams.get_substream_rstates, rng_mrg.MRG_RandomStreams.inc_rstate)
 
 
@@ -36,7 +37,7 @@ def get_substream_rstates(self, n_streams, dtype, inc_rstate=True):
     jumps, done = JUMPS_2P72, 1
     while done < n_streams:  # states[:done] are made; jumps take a state `done` streams on
         more = min(done, n_streams - done)
-        for half, (matrix, modulus) in zip((slice(0, 3), slice(3, 6)), jumps):
+        for half, (matrix, modulus) in zip(HALVES, jumps):
             states[done:done + more, half] = _jumped(states[:more, half], matrix, modulus)
         jumps, done = [(_squared(matrix, modulus), modulus) for matrix, modulus in jumps], done + more
     if inc_rstate:
@@ -48,7 +49,7 @@ def inc_rstate(self):
     """Theano's MRG_RandomStreams.inc_rstate: the next sample's streams start 2**134 steps on."""
     state = np.asarray(self.rstate, dtype=np.int64)[None]
     self.rstate = np.concatenate([_jumped(state[:, half], matrix, modulus) for half, (matrix, modulus)
-                                  in zip((slice(0, 3), slice(3, 6)), JUMPS_2P134)], axis=1)[0].astype(np.int32)
+                                  in zip(HALVES, JUMPS_2P134)], axis=1)[0].astype(np.int32)
 
 
 def install():
