@@ -24,6 +24,14 @@ f = theano.function([x], [T.exp(x), T.log(x), T.tanh(x), T.sin(x), T.cos(x)])
 print([float(y.sum()) for y in f(np.ones((2, 3), dtype="float32"))])
 """
 
+# One C module, of the operation the format names
+ONE_MODULE = """
+import harness, numpy as np, theano
+from theano import tensor as T
+x = T.fmatrix("x")
+print(theano.function([x], T.{}(x))(np.ones((2, 3), dtype="float32")).sum())
+"""
+
 # Four C modules, one of which does not compile
 BROKEN = """
 import harness, numpy as np, theano
@@ -109,6 +117,19 @@ def test_parallel_compiling_fills_the_cache_as_serial_compiling_does(tmp_path, t
     later = run(GRAPH, environment(tmp_path, "jobs_2", 2, wrapper, theanos_own_modules))
     assert later.returncode == 0 and later.stdout == serial.stdout, later.stderr
     assert calls(log) == []
+    # The headers precompiled for the batch are kept for later ones: a function of one new
+    # module reads them; once a header they were made from is not as their record says, not
+    for changed, operation in ((False, "sinh"), (True, "cosh")):
+        record, = glob.glob(str(tmp_path / "jobs_2" / "compiledir_*" / "prelude-*.h.json"))
+        if changed:
+            stamps = json.loads(open(record).read())
+            stamps[next(path for path in stamps if path.endswith("Python.h"))][0] += 1
+            open(record, "w").write(json.dumps(stamps))
+        log.write_text("")
+        one = run(ONE_MODULE.format(operation), environment(tmp_path, "jobs_2", 2, wrapper, theanos_own_modules))
+        assert one.returncode == 0 and one.stderr == "", one.stderr
+        module, = [call for call in calls(log) if "mod.cpp" in call]
+        assert ("-include" in module) != changed and not any("c++-header" in call for call in calls(log))
 
 
 @pytest.mark.slow
