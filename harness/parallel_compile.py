@@ -55,7 +55,7 @@ WAITING = 0.2  # seconds between looks at the modules other processes compile
 # The includes every module of Theano's starts with (cmodule.DynamicModule), half of the
 # compiler's time on a small module: precompiled once per set of flags, in a batch where
 # PRECOMPILE_FROM modules or more share them (it takes as long as compiling two modules,
-# and saves a third of each), and kept in the compiledir (about 40 MB a set)
+# and saves a third of each), and kept in the compiledir (tens of MB a set)
 PRELUDE = "".join(f"#include {header}\n" for header in (
     "<Python.h>", "<iostream>", '"theano_mod_helper.h"', "<math.h>", "<numpy/arrayobject.h>", "<numpy/arrayscalars.h>"))
 PRECOMPILE_FROM = 5
