@@ -1,11 +1,13 @@
 """A compile cache that heals (harness/cache_repair.py, harness/compile_cache.py): real
 damaged module files in a compiledir of the test's own, and a real full disk."""
 import glob
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -14,24 +16,9 @@ from conftest import REPO, once_for_all_workers, start_compiledir
 RUN = ["2_logistic_regression.py", "--epochs", "2", "--ntrain", "256", "--ntest", "100"]
 
 
-@pytest.fixture(scope="session")
-def compiler(tmp_path_factory):
-    """A g++ that logs each call to $COMPILER_LOG. One for all tests: Theano's keys hold
-    the compiler's path, so the modules it compiled are found only with the same one."""
-    def write():
-        path = tmp_path_factory.mktemp("compiler") / "g++"
-        path.write_text('#!/bin/sh\necho "$@" >> "$COMPILER_LOG"\nexec g++ "$@"\n')
-        path.chmod(0o755)
-        return str(path)
-    return once_for_all_workers(tmp_path_factory, "compiler", write)
-
-
-def _compiler_env(compiler, tmp_path, base_compiledir):
-    """(the compiler's log, the environment of a run compiling into base_compiledir)."""
-    log = tmp_path / "compiler-calls.log"
-    log.write_text("")
-    return log, {**os.environ, "COMPILER_LOG": str(log),
-                 "THEANO_FLAGS": f"base_compiledir={base_compiledir},cxx={compiler}"}
+def _env(base_compiledir):
+    """The environment of a run compiling into base_compiledir."""
+    return {**os.environ, "THEANO_FLAGS": f"base_compiledir={base_compiledir}"}
 
 
 def _run(env, synthetic_mnist):
@@ -44,15 +31,35 @@ def _accuracies(stdout):
     return [re.sub(r"\s+[\d.]+ s$", "", line) for line in stdout.splitlines() if line.startswith("epoch")]
 
 
+def _compiled_since(compiledir, start):
+    """The compiled modules (Theano's own and the ops') whose file was written since `start`."""
+    return [path for path in glob.glob(os.path.join(compiledir, "*", "*.so")) if os.path.getmtime(path) >= start]
+
+
+# A run of RUN, then the files of the C modules it loaded
+LOADED = """
+import json, runpy, sys
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+from theano.gof.cc import get_module_cache
+print(json.dumps([module.__file__ for module in get_module_cache().module_from_name.values()]))
+"""
+
+
 @pytest.fixture(scope="session")
-def compiled_cache(tmp_path_factory, synthetic_mnist, compiler, theanos_own_modules):
-    """[a compiledir holding what script 2 compiles, the epoch lines that run printed]."""
+def compiled_cache(tmp_path_factory, synthetic_mnist, theanos_own_modules):
+    """[a compiledir holding what script 2 compiles, the epoch lines that run printed]: its
+    run in the tests' own compile cache (compiling there what that lacks), then the modules
+    it loaded copied, so that script 2 is not compiled again."""
     def compile_script_2():
         folder = tmp_path_factory.mktemp("compiled-cache")
         start_compiledir(theanos_own_modules, folder / "base")
-        log, env = _compiler_env(compiler, folder, folder / "base")
-        result = _run(env, synthetic_mnist)
+        result = subprocess.run([sys.executable, "-c", LOADED, *RUN, "--data-dir", synthetic_mnist], cwd=REPO,
+                                capture_output=True, text=True, timeout=600)
         assert result.returncode == 0, result.stderr
+        compiledir = folder / "base" / os.path.basename(theanos_own_modules)
+        for module in map(os.path.dirname, json.loads(result.stdout.splitlines()[-1])):
+            shutil.copytree(module, compiledir / os.path.basename(module))
         return [str(folder / "base"), _accuracies(result.stdout)]
     return once_for_all_workers(tmp_path_factory, "compiled_cache", compile_script_2)
 
@@ -64,7 +71,7 @@ def _copy(compiled_cache, tmp_path):
     return base, compiledir
 
 
-def test_damaged_modules_are_set_aside_and_compiled_again(compiled_cache, synthetic_mnist, compiler, tmp_path):
+def test_damaged_modules_are_set_aside_and_compiled_again(compiled_cache, synthetic_mnist, tmp_path):
     base, compiledir = _copy(compiled_cache, tmp_path)
     ops = sorted(glob.glob(os.path.join(compiledir, "tmp*", "*.so")))
     assert len(ops) >= 4, ops
@@ -81,9 +88,9 @@ def test_damaged_modules_are_set_aside_and_compiled_again(compiled_cache, synthe
         damage(path)
     os.truncate(cutils, 0)
     damaged[cutils] = None
-    log, env = _compiler_env(compiler, tmp_path, base)
 
-    healed = _run(env, synthetic_mnist)
+    start = time.time()
+    healed = _run(_env(base), synthetic_mnist)
     assert healed.returncode == 0, healed.stderr
     notes = healed.stderr.splitlines()
     assert "Traceback" not in healed.stderr
@@ -95,20 +102,20 @@ def test_damaged_modules_are_set_aside_and_compiled_again(compiled_cache, synthe
         assert any(path in note and "damaged" in note and "compiled again" in note for note in notes), \
             (path, healed.stderr)
     assert _accuracies(healed.stdout) == compiled_cache[1]  # the same run as with the whole cache
-    assert log.read_text().count("mod.cpp") == len(damaged)  # those six modules, nothing else of the cache
+    assert len(_compiled_since(compiledir, start)) == len(damaged)  # those six modules, nothing else of the cache
 
-    log.write_text("")
-    again = _run(env, synthetic_mnist)
+    start = time.time()
+    again = _run(_env(base), synthetic_mnist)
     assert again.returncode == 0 and again.stderr == "", again.stderr
-    assert "mod.cpp" not in log.read_text()  # the modules compiled again are whole and found
+    assert _compiled_since(compiledir, start) == []  # the modules compiled again are whole and found
     assert not glob.glob(os.path.join(compiledir, "tmp*", "delete.me"))  # Theano cleared what was set aside
 
 
-def test_an_engine_that_does_not_load_is_set_aside_in_one_paragraph(compiled_cache, synthetic_mnist, compiler, tmp_path):
+def test_an_engine_that_does_not_load_is_set_aside_in_one_paragraph(compiled_cache, synthetic_mnist, tmp_path):
     base, compiledir = _copy(compiled_cache, tmp_path)
     engine = os.path.join(compiledir, "lazylinker_ext", "lazylinker_ext.so")
     shutil.copyfile(os.path.join(compiledir, "cutils_ext", "cutils_ext.so"), engine)  # whole, but not the engine
-    log, env = _compiler_env(compiler, tmp_path, base)
+    env = _env(base)
 
     refused = _run(env, synthetic_mnist)
     assert refused.returncode == 1
@@ -129,12 +136,12 @@ def test_an_engine_that_does_not_load_is_set_aside_in_one_paragraph(compiled_cac
     "150k",  # full while a process takes the compiledir's lock
     "500k",  # full while the ops of the training function compile
 ])
-def test_a_full_compile_cache_is_one_paragraph_and_leaves_nothing_half_written(size, synthetic_mnist, compiler, tmp_path):
+def test_a_full_compile_cache_is_one_paragraph_and_leaves_nothing_half_written(size, synthetic_mnist, tmp_path):
     disk = tmp_path / "disk"
     disk.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(disk)], check=True)
     try:
-        log, env = _compiler_env(compiler, tmp_path, disk)
+        env = _env(disk)
         full = _run(env, synthetic_mnist)
         assert full.returncode == 1
         assert full.stderr.count("\n") == 1 and "Traceback" not in full.stderr, full.stderr
