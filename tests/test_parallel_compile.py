@@ -200,6 +200,8 @@ def test_a_stop_while_modules_compile_ends_the_run_and_the_next_one_works(progra
     assert running == []
     assert all(map(whole, glob.glob(str(tmp_path / "compiledir" / "compiledir_*" / "tmp*"))))
     assert not all(map(whole, folders))  # some were not done
+    # the precompiled headers whole or not there: no file of this process's left
+    assert not glob.glob(str(tmp_path / "compiledir" / "compiledir_*" / f"prelude-*.{process.pid}*"))
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, env=env, timeout=900)
     assert result.returncode == 0 and result.stderr == "", result.stdout + result.stderr
 
