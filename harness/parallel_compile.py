@@ -28,6 +28,7 @@ import collections
 import concurrent.futures
 import contextlib
 import fcntl
+import glob
 import hashlib
 import importlib
 import json
@@ -261,6 +262,7 @@ class _Prelude:
             stamps = {path: _stamp(path) for path in [self.compiler, *_headers_read(f"{mine}.d")] if path != self.header}
             os.replace(f"{mine}.gch", f"{self.header}.gch")
             _write_whole(f"{self.header}.json", json.dumps(stamps), mine)  # last: it says the rest is whole
+            self.remove_unused()
             return True
         except OSError:  # a full disk: the modules read the headers themselves
             return False
@@ -268,6 +270,20 @@ class _Prelude:
             for leftover in (f"{mine}.gch", f"{mine}.d", mine):
                 with contextlib.suppress(FileNotFoundError):
                     os.remove(leftover)
+
+
+    def remove_unused(self):
+        """Remove the other sets' precompiled includes that no compile has read for as long as
+        Theano keeps a module no run loads (cmodule.age_thresh_use): those of flags or of a
+        virtual environment gone. Their header stays (a few bytes), so that a compile that
+        names it now reads the includes themselves."""
+        unused_since = time.time() - theano.config.cmodule.age_thresh_use
+        for made in glob.glob(os.path.join(os.path.dirname(self.header), "prelude-*.h.gch")):
+            with contextlib.suppress(FileNotFoundError):
+                if made != f"{self.header}.gch" and os.stat(made).st_atime < unused_since:
+                    for path in (made[:-len(".gch")] + ".json", made):  # the record first: without it, it is made again
+                        with contextlib.suppress(FileNotFoundError):
+                            os.remove(path)
 
 
 def _headers_read(dependencies):

@@ -104,7 +104,14 @@ def test_parallel_compiling_fills_the_cache_as_serial_compiling_does(tmp_path, t
     serial = run(GRAPH, environment(tmp_path, "jobs_1", 1, wrapper, theanos_own_modules))
     assert serial.returncode == 0, serial.stderr
     log.write_text("")
-    parallel = run(GRAPH, environment(tmp_path, "jobs_2", 2, wrapper, theanos_own_modules))
+    # the includes precompiled for other flags: one set read a day ago, one not for 30 days
+    env = environment(tmp_path, "jobs_2", 2, wrapper, theanos_own_modules)
+    compiledir, = glob.glob(str(tmp_path / "jobs_2" / "compiledir_*"))
+    for name, days in (("prelude-recent.h", 1), ("prelude-unused.h", 30)):
+        for path in (name, f"{name}.gch", f"{name}.json"):
+            open(os.path.join(compiledir, path), "w").close()
+            os.utime(os.path.join(compiledir, path), (time.time() - days * 86400,) * 2)
+    parallel = run(GRAPH, env)
     assert parallel.returncode == 0, parallel.stderr
     assert parallel.stdout == serial.stdout and parallel.stderr == serial.stderr == ""
     assert any("-include" in call for call in calls(log))  # some read the includes precompiled
@@ -113,6 +120,11 @@ def test_parallel_compiling_fills_the_cache_as_serial_compiling_does(tmp_path, t
     assert len(serial_modules) == 5
     assert parallel_modules == serial_modules and same_keys
     assert all(map(whole, glob.glob(str(tmp_path / "jobs_2" / "compiledir_*" / "tmp*"))))
+    # making its own removed the set unused for longer than Theano keeps a module, but its header
+    kept = sorted(os.path.basename(path) for path in glob.glob(os.path.join(compiledir, "prelude-[ru]*")))
+    assert kept == ["prelude-recent.h", "prelude-recent.h.gch", "prelude-recent.h.json", "prelude-unused.h"]
+    for name in kept:
+        os.remove(os.path.join(compiledir, name))
     # A later run finds every module and its compiler checks: it compiles nothing
     log.write_text("")
     later = run(GRAPH, environment(tmp_path, "jobs_2", 2, wrapper, theanos_own_modules))
