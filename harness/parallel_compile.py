@@ -248,7 +248,7 @@ class _Prelude:
                 stamps = json.load(f)
         except (OSError, ValueError):
             return False
-        return os.path.exists(f"{self.header}.gch") and bool(stamps) and all(
+        return os.path.exists(f"{self.header}.gch") and all(
             _stamp(path) == stamp for path, stamp in stamps.items())
 
     def make(self, output):
@@ -370,8 +370,9 @@ class _Compilers:
                 continue
             prelude = _Prelude(self.cache.dirname, next(module for module in modules if self.flags(module) == flags))
             if prelude.made():
-                self.preludes[flags] = prelude, concurrent.futures.Future()
-                self.preludes[flags][1].set_result(True)
+                made = concurrent.futures.Future()
+                made.set_result(True)
+                self.preludes[flags] = prelude, made
             elif count >= PRECOMPILE_FROM and shutil.disk_usage(self.cache.dirname).free >= PRECOMPILE_ROOM:
                 self.preludes[flags] = prelude, self.pool.submit(prelude.make, self.output)
         return sorted(modules, key=lambda module: not self.prelude(module) and self.flags(module) in self.preludes)
