@@ -81,13 +81,15 @@ def fold_constants_in_python():
 
 
 def swap_in_fast_ops():
-    """Faster C code for dropout's random numbers, max-pooling, the convolutions and chains of
-    elementwise loops, the same results, swapped in when a function is compiled (fast_ops.py,
-    fast_convolutions.py, fast_elemwise.py; THEANO_FLAGS=optimizer_excluding=fast_ops: off)."""
-    from harness import fast_convolutions, fast_elemwise, fast_ops
+    """Faster C code for dropout's random numbers, max-pooling, the convolutions, chains of
+    elementwise loops and the sigmoid, the same results, swapped in when a function is
+    compiled (fast_ops.py, fast_convolutions.py, fast_elemwise.py, fast_sigmoid.py;
+    THEANO_FLAGS=optimizer_excluding=fast_ops: off)."""
+    from harness import fast_convolutions, fast_elemwise, fast_ops, fast_sigmoid
     fast_ops.install()
     fast_convolutions.install()
     fast_elemwise.install()
+    fast_sigmoid.install()
 
 
 STEPS = [

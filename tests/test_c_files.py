@@ -18,8 +18,10 @@ def test_each_file_is_handed_over_with_its_name_and_lines(c_files):
     from harness.fast_convolutions import CORR_MM_C, FastCorrMM, _macros
     from harness.fast_elemwise import FUSED_ELEMWISE_C
     from harness.fast_ops import MAX_POOL_C, MRG_UNIFORM_C
+    from harness.fast_sigmoid import VectorSigmoid
     handed = {"mrg_uniform.c": MRG_UNIFORM_C.text(), "max_pool.c": MAX_POOL_C.text(),
-              "corr_mm.c": CORR_MM_C.code(_macros("float32", FastCorrMM())), "fused_elemwise.c": FUSED_ELEMWISE_C.text()}
+              "corr_mm.c": CORR_MM_C.code(_macros("float32", FastCorrMM())), "fused_elemwise.c": FUSED_ELEMWISE_C.text(),
+              "sigmoid.c": VectorSigmoid(None).c_support_code()}
     assert sorted(handed) == sorted(os.listdir(os.path.join(REPO, "harness", "c")))
     for name, code in handed.items():
         with open(os.path.join(REPO, "harness", "c", name)) as f:
@@ -57,7 +59,7 @@ def test_the_version_follows_the_text(c_files, tmp_path):
 
 
 def test_no_c_code_is_left_in_python_strings():
-    for name in ("fast_ops.py", "fast_convolutions.py"):
+    for name in ("fast_ops.py", "fast_convolutions.py", "fast_sigmoid.py"):
         with open(os.path.join(REPO, "harness", name)) as f:
             source = f.read()
         assert not re.search(r"locals\(\)|%\(\w+\)[sd]|#pragma|for \((int|npy_intp) ", source), name
