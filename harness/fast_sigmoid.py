@@ -1,8 +1,8 @@
 """The sigmoid of a float32 array, several values at a time, swapped in by a graph rewrite.
 
 Theano's ScalarSigmoid calls expf once per value, in a loop the compiler cannot vectorize:
-a quarter of a millisecond of the sigmoid net's 2 ms step, where its matrix products
-take the rest. VectorSigmoid is that op with C code (harness/c/sigmoid.c) for the arrays
+after the matrix products, the largest part of the sigmoid net's step (Theano's profiler,
+benchmarks/profile_benchmark.py). VectorSigmoid is that op with C code (harness/c/sigmoid.c) for the arrays
 Elemwise finds contiguous: expf as glibc computes it, in 8 lanes, the same bits as
 Theano's line (checked on every float32 by tests/test_fast_sigmoid.py's second tier);
 everything else, and any machine where that cannot hold, runs Theano's line itself.

@@ -27,7 +27,11 @@ compile and run the same ops twice, on and off, and take most of the time:
   loops take;
 - test_abstract_conv.py's CPU CorrMM part (TestCorrConv2d), its cases with stride 1 and
   no dilation (the plugin leaves the others out: the fast convolutions do not take them);
-  left out, 3D convolutions, the same cases without optimizations, shape helpers.
+  left out, 3D convolutions, the same cases without optimizations, shape helpers;
+- test_sigm.py, the sigmoid's values, gradients and rewrites; left out, six tests that
+  assert the compiled graph op by op: four that it holds Theano's own `sigmoid` object,
+  where the fast sigmoid stands (the same bits: tests/test_fast_sigmoid.py), and two that
+  softplus and its negations stay two and three loops, which the fused loops make one.
 """
 import importlib.util
 import json
@@ -44,20 +48,28 @@ POOL = "tensor/signal/tests/test_pool.py::TestDownsampleFactorMax"
 CORR = "tensor/nnet/tests/test_corr.py::"
 SUITES = ["sandbox/tests/test_rng_mrg.py", POOL, *(CORR + name for name in (
     "TestCorr2D", "TestGroupCorr2d", "TestUnsharedCorr2d", "TestAsymmetricCorr", "TestCausalCorr")),
-    "tensor/nnet/tests/test_abstract_conv.py::TestCorrConv2d", "tensor/tests/test_opt.py::test_fusion"]
-# node id prefixes of tests that compile none of the ops the fast ops take (see above)
+    "tensor/nnet/tests/test_abstract_conv.py::TestCorrConv2d", "tensor/tests/test_opt.py::test_fusion",
+    "tensor/nnet/tests/test_sigm.py"]
+SIGM = "tensor/nnet/tests/test_sigm.py::"
+# node id prefixes of the tests left out (see above)
 LEFT_OUT = ["sandbox/tests/test_rng_mrg.py::test_f16_nonzero",
             *(f"{POOL}::{name}" for name in ("test_AveragePool", "test_DownsampleFactorMaxPaddingStride",
                                              "test_DownsampleFactorMaxStride", "test_DownsampleFactorMax_grad_stride",
                                              "test_DownsampleFactorMaxGradGrad_grad", "test_max_pool_3d")),
-            CORR + "TestCorr2D::test_subsample", CORR + "TestCorr2D::test_filter_dilation"]
+            CORR + "TestCorr2D::test_subsample", CORR + "TestCorr2D::test_filter_dilation",
+            *(SIGM + name for name in ("T_sigmoid_opts::test_exp_over_1_plus_exp", "T_sigmoid_opts::test_local_hard_sigmoid",
+                                       "T_sigmoid_opts::test_local_sigm_times_exp",
+                                       "T_sigmoid_opts::test_local_ultra_fast_sigmoid",
+                                       "T_softplus_opts::test_log1msigm_to_softplus",
+                                       "T_softplus_opts::test_logsigm_to_softplus"))]
 
-# Each fast op, and the Theano op it stands in for. MaskedMaxPoolGradient stands in for
+# Each fast op, and the Theano op it stands in for (VectorSigmoid and ScalarSigmoid: the
+# scalar ops of Elemwise ops). MaskedMaxPoolGradient stands in for
 # two ops (a product of the rectifier's gradient and MaxPoolGrad) that Theano's tests
 # never build together: they cannot show it.
 FAST_OPS = {"ParallelMRGUniform": "mrg_uniform", "MaxPool": "Pool", "MaxPoolGradient": "MaxPoolGrad",
             "FastCorrMM": "CorrMM", "FastCorrMMGradWeights": "CorrMM_gradWeights",
-            "FastCorrMMGradInputs": "CorrMM_gradInputs", "FusedElemwise": "Elemwise"}
+            "FastCorrMMGradInputs": "CorrMM_gradInputs", "FusedElemwise": "Elemwise", "VectorSigmoid": "ScalarSigmoid"}
 
 
 def run_suites(tmp_path, name, flags):

@@ -9,6 +9,9 @@ Used by tests/test_theano_suites.py, in a pytest of its own (`-p theano_suites_p
 - a test function that yields cases (nose's generator tests, which pytest refuses) becomes
   one item per case, named test[i]; the cases that convolve with a stride or a dilation,
   which compile the same ops with the fast ops as without, are left out;
+- a test class made by Theano's makeTester in another module (test_sigm.py's
+  SigmoidTester, ...) checks that its module holds it, and its module is makeTester's
+  (test_basic.py), which does not: it is given the module that holds it;
 - the file named by $THEANO_SUITES_REPORT receives, as JSON, each test's outcome and how
   many compiled functions held each op of OPS.
 """
@@ -40,10 +43,11 @@ sys.modules["theano.scan_module.scan_perform_ext"] = None
 import harness  # noqa: E402, F401  before Theano's tests import theano
 from theano.compile.function_module import FunctionMaker  # noqa: E402
 
-# The fast ops, and the Theano ops they stand in for.
+# The fast ops, and the Theano ops they stand in for (an Elemwise's by its scalar op's name too).
 OPS = ("ParallelMRGUniform", "MaxPool", "MaxPoolGradient", "MaskedMaxPoolGradient", "FastCorrMM",
-       "FastCorrMMGradWeights", "FastCorrMMGradInputs", "FusedElemwise",
-       "mrg_uniform", "Pool", "MaxPoolGrad", "CorrMM", "CorrMM_gradWeights", "CorrMM_gradInputs", "Elemwise")
+       "FastCorrMMGradWeights", "FastCorrMMGradInputs", "FusedElemwise", "VectorSigmoid",
+       "mrg_uniform", "Pool", "MaxPoolGrad", "CorrMM", "CorrMM_gradWeights", "CorrMM_gradInputs", "Elemwise",
+       "ScalarSigmoid")
 
 outcomes = {}
 functions_holding = dict.fromkeys(OPS, 0)
@@ -52,7 +56,9 @@ _theano_function_maker = FunctionMaker.__init__
 
 def _counting_function_maker(maker, *args, **kwargs):
     _theano_function_maker(maker, *args, **kwargs)
-    for name in {type(node.op).__name__ for node in maker.fgraph.apply_nodes} & set(OPS):
+    ops = [node.op for node in maker.fgraph.apply_nodes]
+    ops += [op.scalar_op for op in ops if hasattr(op, "scalar_op")]
+    for name in {type(op).__name__ for op in ops} & set(OPS):
         functions_holding[name] += 1
 
 
@@ -96,6 +102,8 @@ class GeneratorTest(pytest.Collector):
 def pytest_pycollect_makeitem(collector, name, obj):
     if collector.funcnamefilter(name) and inspect.isgeneratorfunction(obj):
         return GeneratorTest.from_parent(collector, name=name, function=obj)
+    if getattr(obj, "check_name", False) and isinstance(collector, pytest.Module) and obj.__module__ != collector.obj.__name__:
+        obj.__module__ = collector.obj.__name__
     return None
 
 
