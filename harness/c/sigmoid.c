@@ -1,4 +1,4 @@
-// The logistic sigmoid of a float32 array, several values at a time: the C code of
+// The logistic sigmoid of a float32 array, 8 values at a time: the C code of
 // harness/fast_sigmoid.py's VectorSigmoid, for arrays Theano's Elemwise finds contiguous.
 // The same bits as Theano's ScalarSigmoid, whose line (THEANO_SIGMOID, given by the op as
 // Theano writes it) computes 1 / (1 + expf(-x)), saturating below -88 and above 15.
@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 27)) && defined(__FMA__) \
-    && (defined(__AVX512F__) || defined(__AVX2__))
+    && defined(__AVX2__)
 #define SIGMOID_LANES 1
 #endif
 
@@ -48,38 +48,7 @@ static const double SIGMOID_C0 = 0x1.c6af84b912394p-20;        // the cubic's co
 static const double SIGMOID_C1 = 0x1.ebfce50fac4f3p-13;
 static const double SIGMOID_C2 = 0x1.62e42ff0c52d6p-6;
 
-#ifdef __AVX512F__
-// 8 values: expf of each of y (in double), rounded to float
-static inline __m256 sigmoid_expf8(__m512d y)
-{
-    const __m512d shift = _mm512_set1_pd(SIGMOID_SHIFT), inv_ln2_n = _mm512_set1_pd(SIGMOID_INV_LN2_N);
-    __m512d kd = _mm512_fmadd_pd(inv_ln2_n, y, shift);
-    __m512i ki = _mm512_castpd_si512(kd);
-    kd = _mm512_sub_pd(kd, shift);
-    __m512d r = _mm512_fmsub_pd(inv_ln2_n, y, kd);
-    const __m512i *table = (const __m512i *)SIGMOID_EXP2_TABLE;
-    __m512i low = _mm512_permutex2var_epi64(table[0], ki, table[1]);   // entry ki % 16
-    __m512i high = _mm512_permutex2var_epi64(table[2], ki, table[3]);  // entry 16 + ki % 16
-    __m512i t = _mm512_mask_blend_epi64(_mm512_test_epi64_mask(ki, _mm512_set1_epi64(16)), low, high);
-    __m512d s = _mm512_castsi512_pd(_mm512_add_epi64(t, _mm512_slli_epi64(ki, 47)));
-    __m512d z = _mm512_fmadd_pd(_mm512_set1_pd(SIGMOID_C0), r, _mm512_set1_pd(SIGMOID_C1));
-    __m512d r2 = _mm512_mul_pd(r, r);
-    __m512d p = _mm512_fmadd_pd(_mm512_set1_pd(SIGMOID_C2), r, _mm512_set1_pd(1.0));
-    p = _mm512_fmadd_pd(z, r2, p);
-    return _mm512_cvtpd_ps(_mm512_mul_pd(p, s));
-}
-
-// 8 values of Theano's line; NaN where x is NaN (which the caller hands to Theano's line)
-static inline __m256 sigmoid8(__m256 x)
-{
-    const __m256 one = _mm256_set1_ps(1.0f);
-    __m256 e = sigmoid_expf8(_mm512_cvtps_pd(_mm256_xor_ps(x, _mm256_set1_ps(-0.0f))));
-    __m256 z = _mm256_div_ps(one, _mm256_add_ps(one, e));
-    z = _mm256_blendv_ps(z, one, _mm256_cmp_ps(x, _mm256_set1_ps(15.0f), _CMP_GT_OQ));
-    return _mm256_blendv_ps(z, _mm256_setzero_ps(), _mm256_cmp_ps(x, _mm256_set1_ps(-88.0f), _CMP_LT_OQ));
-}
-#else
-// 4 values, with AVX2: the table entries gathered
+// 4 values: expf of each of y (in double), rounded to float; the table's entries gathered
 static inline __m128 sigmoid_expf4(__m256d y)
 {
     const __m256d shift = _mm256_set1_pd(SIGMOID_SHIFT), inv_ln2_n = _mm256_set1_pd(SIGMOID_INV_LN2_N);
@@ -97,6 +66,7 @@ static inline __m128 sigmoid_expf4(__m256d y)
     return _mm256_cvtpd_ps(_mm256_mul_pd(p, s));
 }
 
+// 8 values of Theano's line; NaN where x is NaN (which the caller hands to Theano's line)
 static inline __m256 sigmoid8(__m256 x)
 {
     const __m256 one = _mm256_set1_ps(1.0f);
@@ -108,7 +78,6 @@ static inline __m256 sigmoid8(__m256 x)
     z = _mm256_blendv_ps(z, one, _mm256_cmp_ps(x, _mm256_set1_ps(15.0f), _CMP_GT_OQ));
     return _mm256_blendv_ps(z, _mm256_setzero_ps(), _mm256_cmp_ps(x, _mm256_set1_ps(-88.0f), _CMP_LT_OQ));
 }
-#endif
 
 // 8 values from x into z (which may be x); NaN lanes by Theano's line
 static inline void sigmoid_block(const float *x, float *z)
@@ -125,8 +94,8 @@ static inline void sigmoid_block(const float *x, float *z)
             z[i] = sigmoid_as_theano(values[i]);
 }
 
-// Whether the lanes give Theano's line's bits on this machine, checked once: on every
-// 2^-8-th float of [-90, 20], both limits and the values around them
+// Whether the lanes give Theano's line's bits on this machine, checked once: on the
+// 28,160 floats k/256 in [-90, 20], both limits among them
 static int sigmoid_lanes_agree(void)
 {
     static int agree = -1;
