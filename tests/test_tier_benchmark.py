@@ -37,7 +37,7 @@ def test_a_compiler_three_times_as_slow_compiles_each_file_twice_more_into_scrat
 def test_the_tier_benchmark_times_a_fresh_clone_with_each_compiler(tmp_path):
     subprocess.run(["git", "clone", "--quiet", REPO, str(tmp_path / "project")], check=True)
     result = subprocess.run([sys.executable, "benchmarks/tier_benchmark.py", "--rounds", "1", "--compiler-slowdowns",
-                             "1", "2.5", "tests/test_fast_sigmoid.py"], cwd=tmp_path / "project",
+                             "1,2.5", "tests/test_fast_sigmoid.py"], cwd=tmp_path / "project",
                             capture_output=True, text=True, timeout=1200)
     assert result.returncode == 0, result.stdout + result.stderr
     with open(tmp_path / "project" / "results" / "tier.json") as f:
