@@ -459,6 +459,12 @@ def speed_view(results, name):
     return report
 
 
+def tier_view(results):
+    """results/tier.json: the first tier's medians for each compiler slowdown, and when and where."""
+    report = read_json(results, "tier.json")
+    return {**report, "recorded": f"{when([report['run']])} ({cpu_of(report['run'])})"}
+
+
 def speed_table_view(results):
     """results/speed*.json: the per-epoch table of every speed record."""
     names = ["speed.json", *sorted(os.path.basename(p) for p in glob.glob(os.path.join(results, "speed_*.json")))]
@@ -596,7 +602,7 @@ VIEWS = {
     "1_linear_regression.log": linear_regression_view, "quick_runs.log": quick_runs_view,
     "modern_net_inside.log": modern_net_inside_view,
     "2_logistic_regression.log": lambda results: log_head_view(results, "2_logistic_regression.log"),
-    "speed.json": lambda results: speed_view(results, "speed.json"),
+    "speed.json": lambda results: speed_view(results, "speed.json"), "tier.json": tier_view,
 }
 
 

@@ -29,11 +29,12 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
 import record  # noqa: E402
+from common import bounds  # noqa: E402
 from speed_benchmark import record_path  # noqa: E402
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WRAPPER = """#!/bin/bash
 start=$EPOCHREALTIME
 args=(); out=""; previous=""
@@ -95,26 +96,14 @@ def first_tier(slowdown, tests):
             "compiler_seconds": sum(end - begin for begin, end in calls)}
 
 
-def slowdowns(text):
-    """--compiler-slowdowns: numbers of at least 1, separated by commas."""
-    try:
-        values = [float(value) for value in text.split(",")]
-    except ValueError:
-        values = []
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: give numbers of at least 1 separated by commas, e.g. 1,2.2")
-    return values
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=3, help="timed runs of each slowdown (default 3)")
-    parser.add_argument("--compiler-slowdowns", type=slowdowns, default=[1.0], metavar="F[,F...]",
-                        help="how many times as slow as this machine's the compiler is, each timed (default 1)")
+    parser.add_argument("--rounds", type=bounds.whole(1, 20), default=3, help="timed runs of each slowdown (default 3)")
+    parser.add_argument("--compiler-slowdowns", type=bounds.between(1, 10), default=[1.0], metavar="F[,F...]",
+                        help="how many times as slow as this machine's the compiler is, 1 to 10, each timed "
+                             "(default 1)")
     parser.add_argument("tests", nargs="*", help="the tests to run (default: the first tier, as `pytest` runs it)")
     args = parser.parse_args()
-    if args.rounds < 1:
-        parser.error(f"--rounds: {args.rounds} is less than 1")
     run = record.start()
     timed = {f: [] for f in args.compiler_slowdowns}
     for round_ in range(1, args.rounds + 1):

@@ -58,3 +58,21 @@ def positive(text):
 
 
 port = whole(0, 65535, "TCP's ports go")  # 0 asks for any free one
+
+
+def between(minimum, maximum):
+    """Numbers from `minimum` to `maximum`, one or several separated by commas (1,2.2): a list."""
+    def parse(text):
+        values = []
+        for part in text.split(","):
+            try:
+                value = float(part)
+            except ValueError:
+                value = math.nan
+            if math.isnan(value):
+                raise argparse.ArgumentTypeError(f"{part!r} is not a number (give numbers separated by commas)")
+            if not minimum <= value <= maximum:
+                raise argparse.ArgumentTypeError(f"{part} is not from {minimum:g} to {maximum:g}")
+            values.append(value)
+        return values
+    return parse
