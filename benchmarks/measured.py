@@ -462,7 +462,7 @@ def speed_view(results, name):
 def tier_view(results):
     """results/tier.json: the first tier's medians for each compiler slowdown, and when and where."""
     report = read_json(results, "tier.json")
-    return {**report, "recorded": f"{when([report['run']])} ({cpu_of(report['run'])})"}
+    return {**report, "recorded": f"{when([report['run']])} ({report['run']['cpu']})"}
 
 
 def speed_table_view(results):
