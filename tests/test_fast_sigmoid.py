@@ -151,7 +151,7 @@ def test_the_lanes_run_and_give_theanos_bits(theano, tmp_path):
 
 @pytest.mark.slow
 def test_the_compiled_sigmoid_is_theanos_on_every_float32(theano):
-    """On this CPU's lanes (AVX-512 where it has it), compiled by Theano as for the scripts."""
+    """Compiled by Theano as for the scripts: the lanes where this CPU has AVX2 and FMA."""
     from theano import tensor as T
     x = T.fvector()
     mine, theirs = compiled_both_ways(theano, [x], T.nnet.sigmoid(x))
