@@ -27,6 +27,11 @@ def scalar_ops(function):
             if hasattr(node.op, "scalar_op")}
 
 
+def vector_sigmoids(function):
+    return [node for node in function.maker.fgraph.toposort()
+            if type(getattr(node.op, "scalar_op", None)).__name__ == "VectorSigmoid"]
+
+
 def compiled_both_ways(theano, inputs, outputs):
     fast, _ = modes(theano)
     return [theano.function(inputs, outputs, mode=mode) for mode in (fast, fast.excluding("fast_sigmoid"))]
@@ -58,7 +63,7 @@ def test_the_sigmoid_net_computes_its_sigmoid_in_place_as_theano_does(theano):
     cost = T.mean(T.nnet.categorical_crossentropy(T.nnet.softmax(T.dot(h, w_o)), Y))
     outputs = [h, cost] + T.grad(cost, [w_h, w_o])
     mine, theirs = compiled_both_ways(theano, [X, Y], outputs)
-    [node] = [n for n in mine.maker.fgraph.toposort() if type(getattr(n.op, "scalar_op", None)).__name__ == "VectorSigmoid"]
+    [node] = vector_sigmoids(mine)
     assert node.op.destroy_map == {0: [0]}  # in place, as Theano's own is
     images = rng.uniform(size=(128, 784)).astype(np.float32)
     labels = np.eye(10, dtype=np.float32)[rng.randint(10, size=128)]
@@ -80,7 +85,7 @@ def test_the_rewrite_is_switched_off_by_its_name_and_keeps_the_stack_trace(thean
     from theano import tensor as T
     x = T.fmatrix()
     mine, _ = compiled_both_ways(theano, [x], T.dot(T.nnet.sigmoid(x), x.T))
-    nodes = [n for n in mine.maker.fgraph.toposort() if type(getattr(n.op, "scalar_op", None)).__name__ == "VectorSigmoid"]
+    nodes = vector_sigmoids(mine)
     traced = {frame[0] for output in nodes[0].outputs for trace in getattr(output.tag, "trace", []) for frame in trace}
     assert __file__ in traced
     result = subprocess.run([sys.executable, "-c", OFF], cwd=REPO, capture_output=True, text=True,
