@@ -3,7 +3,9 @@
 They unfold and fold the images faster and leave everything else as Theano has it, so
 each output, filters' gradient and images' gradient must have Theano's bits: on this
 process's threads, and on one and three threads (Theano's filters' gradient depends on
-how its threads split the batch, and theirs must split it the same way)."""
+how its threads split the batch, and theirs must split it the same way). Those
+comparisons are the second tier's: they compile Theano's own ops, which no program runs;
+the first tier keeps the off switch and the stack traces."""
 import os
 import subprocess
 import sys
@@ -50,6 +52,7 @@ def case_arrays(case, rng):
     return images, weights, upstream
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("border_mode", ["valid", "full", (1, 2)])
 def test_the_convolution_and_its_gradients_are_theanos(theano, border_mode):
     fast, own = (convolution_and_gradients(theano, border_mode, mode) for mode in modes(theano))
@@ -79,6 +82,7 @@ for case in CASES[:5]:
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("threads", ["1", "3"])
 def test_the_threads_split_the_batch_as_theanos_do(threads):
     """On 3 threads a batch of 128 or 127 splits unevenly; each thread's sum of the

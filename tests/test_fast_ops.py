@@ -2,7 +2,9 @@
 
 Each case compiles the same graph twice, in FAST_RUN with the fast ops and with them
 excluded (Theano's own ops), and compares the results' bits. The shapes are the
-convnet's, at batches 128, 127 and 1, and odd ones."""
+convnet's, at batches 128, 127 and 1, and odd ones. Those comparisons are the second
+tier's: they compile Theano's own ops, which no program runs; the first tier keeps the
+off switches, the stack traces and the ops' classes."""
 import ast
 import os
 import subprocess
@@ -54,8 +56,8 @@ MRG_CASES = [
 ]
 
 
-# float64 compiles C code of its own, which the scripts (float32) never do: second tier
-@pytest.mark.parametrize("dtype", ["float32", pytest.param("float64", marks=pytest.mark.slow)])
+@pytest.mark.slow
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("streams, sizes", MRG_CASES)
 def test_random_numbers_and_states_are_theanos(theano, streams, sizes, dtype):
     from theano import tensor as T
@@ -91,6 +93,7 @@ def pool_input(shape, rng):
     return x
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ws", [(2, 2), (3, 2)])
 @pytest.mark.parametrize("ignore_border", [False, True])
 def test_max_pool_and_its_gradient_are_theanos(theano, ws, ignore_border):
@@ -115,6 +118,7 @@ def test_max_pool_and_its_gradient_are_theanos(theano, ws, ignore_border):
             assert same_bits(mine, theirs), shape
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ignore_border", [False, True])
 def test_the_rectifier_and_pooling_gradient_in_one_pass_is_theanos(theano, ignore_border):
     """rectify -> max-pool, as in each of the convnet's blocks: the rectifier's gradient
@@ -199,6 +203,7 @@ def test_the_pooling_ops_are_theanos_pooling_ops(theano):
 EMPTY_SHAPES = [(2, 3, 0, 4), (2, 3, 4, 0), (2, 3, 0, 0), (0, 3, 4, 4), (2, 3, 1, 1)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ignore_border", [False, True])
 def test_empty_images_pool_to_empty_results(theano, ignore_border):
     """The pooled shape is Theano's Pool.out_shape, and with ignore_border Theano's C

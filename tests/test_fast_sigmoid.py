@@ -1,7 +1,9 @@
 """The sigmoid's 8 lanes (harness/fast_sigmoid.py, harness/c/sigmoid.c) against Theano's own
 line, bit for bit: in compiled functions (the rewrite on, and excluded), and the C file on
-its own (where the lanes must run, not Theano's line in their place). The first tier takes
-every 4099th float32 (NaN, infinities, subnormals among them); the second every float32."""
+its own (where the lanes must run, not Theano's line in their place): every 4099th float32
+(NaN, infinities, subnormals among them) in matrices and their views, and every float32.
+These comparisons are the second tier's: they compile Theano's own sigmoid, which no
+program runs; the first tier keeps 3_net's graph and the off switch."""
 import os
 import subprocess
 import sys
@@ -13,8 +15,8 @@ from conftest import REPO
 from test_scripts import assert_clean_exit
 from test_fast_ops import modes, same_bits, theano  # noqa: F401  the fixture
 
-EVERY_FLOAT = 1  # the stride through the 2**32 bit patterns: the second tier's
-SPREAD = 4099    # the first tier's: 1,047,809 patterns, an odd number, so the last lanes are partial
+EVERY_FLOAT = 1  # the stride through the 2**32 bit patterns: every one
+SPREAD = 4099    # every 4099th: 1,047,809 patterns, an odd number, so the last lanes are partial
 
 
 def floats(stride, start=0, stop=2**32):
@@ -37,6 +39,7 @@ def compiled_both_ways(theano, inputs, outputs):
     return [theano.function(inputs, outputs, mode=mode) for mode in (fast, fast.excluding("fast_sigmoid"))]
 
 
+@pytest.mark.slow
 def test_the_sigmoid_is_theanos_on_float32_values_and_views(theano):
     from theano import tensor as T
     x = T.fmatrix()
@@ -149,6 +152,7 @@ def cpu_has(*flags):
     return all(f"{flag} [enabled]" in " ".join(said.split()) for flag in flags)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not cpu_has("-mavx2", "-mfma"), reason="this CPU has no AVX2 and FMA: Theano's line runs alone")
 def test_the_lanes_run_and_give_theanos_bits(theano, tmp_path):
     assert lanes_against_theanos_line(theano, tmp_path, SPREAD) == ("lanes", 1, 1047809, 0)
