@@ -11,17 +11,17 @@ import sys
 import time
 import urllib.request
 
-import jupytext
 import numpy as np
 import pytest
 
 from conftest import BROWSER_FLAGS, CHROMIUM, REPO
 from common.epoch_line import PATTERN as EPOCH_LINE
-from test_notebook_copies import epochs_run
 from test_scripts import FIGURES
 
 sys.path.insert(0, os.path.join(REPO, "notebooks"))
-import make  # noqa: E402  the notebooks and their kernel, as a learner makes them
+import make  # noqa: E402  the notebooks and their kernel, as a learner makes them; before jupytext
+import jupytext  # noqa: E402
+from test_notebook_copies import epochs_run  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

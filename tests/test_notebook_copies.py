@@ -6,8 +6,6 @@ import os
 import re
 import sys
 
-import jupytext
-import nbformat
 import pytest
 
 from conftest import REPO
@@ -15,7 +13,9 @@ from common.epoch_line import PATTERN as EPOCH_LINE
 from test_scripts import FIGURES
 
 sys.path.insert(0, os.path.join(REPO, "notebooks"))
-import make  # noqa: E402
+import make  # noqa: E402  before jupytext: make.py says why
+import jupytext  # noqa: E402
+import nbformat  # noqa: E402
 
 SCRIPTS = sorted(name for name in os.listdir(REPO) if re.fullmatch(r"\d_\w+\.py", name))
 REMAKE = "remake the notebooks with `MNIST_DIR=PATH uv run notebooks/make.py --executed`"

@@ -8,16 +8,16 @@ import subprocess
 import sys
 
 import pytest
-from jupyter_client.manager import start_new_kernel
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
 
 from conftest import REPO
 from common.epoch_line import PATTERN as EPOCH_LINE
 from test_scripts import FIGURES, png_size
 
 sys.path.insert(0, os.path.join(REPO, "notebooks"))
-from make import notebook  # noqa: E402  the script as a learner's notebook, flags in its settings line
+from make import notebook  # noqa: E402  the script as a learner's notebook, flags in its settings line; first
+from jupyter_client.manager import start_new_kernel  # noqa: E402
+from nbclient import NotebookClient  # noqa: E402
+from nbclient.exceptions import CellExecutionError  # noqa: E402
 
 # What a learner writes into the settings line (flags="...") for a short run.
 SETTINGS = {
