@@ -47,6 +47,15 @@ def _speed_change():
             "docs/speed.md")
 
 
+def _tier_change():
+    """The first tier's seconds with this machine's compiler, ten more: the tier benchmark
+    also rewrites its record, so the number is the record's own."""
+    with open(os.path.join(measured.RESULTS, "tier.json")) as f:
+        seconds = json.load(f)["slowdowns"]["1"]["seconds"]
+    return ("tier.json", f'"1": {{\n      "seconds": {seconds},', f'"1": {{\n      "seconds": {seconds + 10:.1f},',
+            "docs/tests.md")
+
+
 # One number changed in each record the pages read: (record, the number's text in it, the
 # changed text, a page that shows it).
 CHANGES = [
@@ -75,7 +84,7 @@ CHANGES = [
     ("quick_runs.log", "epoch   1  test accuracy 0.7322", "epoch   1  test accuracy 0.7422", "README.md"),
     ("2_logistic_regression.log", "epoch   1  test accuracy 0.8848", "epoch   1  test accuracy 0.8849", "README.md"),
     ("graphs.log", "train: 26 nodes as written", "train: 27 nodes as written", "docs/graphs.md"),
-    ("tier.json", '"compiler_calls": 239,', '"compiler_calls": 249,', "docs/tests.md"),
+    _tier_change(),
 ]
 
 
