@@ -286,11 +286,12 @@ def test_theano_defaults_yield_to_the_users_choices(tmp_path):
         assert result.returncode == 0, result.stderr
         return result.stdout.strip().split("|")
 
+    spin = "16"  # OpenBLAS's threads spin 2**16 cycles (harness/theano_defaults.py)
     floatX, ldflags, openmp, timeout, cxxflags = config()
-    assert (floatX, openmp, timeout, cxxflags) == ("float32", "True", "4", "-g0")
+    assert (floatX, openmp, timeout, cxxflags) == ("float32", "True", spin, "-g0")
     assert "-lscipy_openblas" in ldflags and "-Dsgemm_=scipy_sgemm_" in ldflags  # the wheel's OpenBLAS
     # another BLAS (here NumPy's) leaves openmp off, as Theano has it
-    assert config(THEANO_FLAGS="floatX=float64,blas.ldflags=") == ["float64", "", "False", "4", "-g0"]
+    assert config(THEANO_FLAGS="floatX=float64,blas.ldflags=") == ["float64", "", "False", spin, "-g0"]
     assert config(THEANO_FLAGS="openmp=False,gcc.cxxflags=-O2", OPENBLAS_THREAD_TIMEOUT="20")[2:] == ["False", "20", "-O2"]
     rc = tmp_path / "theanorc"
     rc.write_text("[global]\nfloatX = float16\n[blas]\nldflags = -lm\n")  # a library that links; only read here
@@ -299,8 +300,8 @@ def test_theano_defaults_yield_to_the_users_choices(tmp_path):
 
 def test_theanos_openblas_threads_sleep_right_after_a_matrix_product():
     """OPENBLAS_THREAD_TIMEOUT reaches the OpenBLAS Theano's C code calls (set before the
-    library loads, which reads it then): after a product its threads sleep at once instead
-    of spinning a tenth of a second on the cores the next op's threads need."""
+    library loads, which reads it then): after a product its threads sleep within 2**16
+    cycles instead of spinning a tenth of a second on the cores the next op's threads need."""
     program = ("import harness, time, numpy as np, theano\n"
                "a, b = theano.tensor.fmatrix(), theano.tensor.fmatrix()\n"
                "product = theano.function([a, b], theano.tensor.dot(a, b))\n"
