@@ -45,7 +45,8 @@ def test_the_tier_benchmark_times_a_fresh_clone_with_each_compiler(tmp_path):
     assert report["tests"] == "tests/test_fast_sigmoid.py"
     assert report["run"]["command"].startswith("python benchmarks/tier_benchmark.py --rounds 1")
     same, slower = report["slowdowns"]["1"], report["slowdowns"]["2.5"]
-    # that file's first tier, each time in an empty compile cache, compiling
-    assert same["passed"] == slower["passed"] >= 4
+    # that file's first tier (3_net's sigmoid in place, its off switch by two names), each
+    # time in an empty compile cache, compiling
+    assert same["passed"] == slower["passed"] == 3
     assert same["compiler_calls"] > 0 and slower["compiler_calls"] > 0
     assert all(row["seconds"] > 0 and row["cpu_seconds"] > 0 for row in (same, slower))
