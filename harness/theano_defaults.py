@@ -11,10 +11,10 @@ import os
 # OpenMP's threads (Theano's ops) and OpenBLAS's threads (matrix products) take turns
 # on the same cores; an idle pool that kept spinning would slow the other one down,
 # so each lets its threads sleep soon: OpenMP's at once, OpenBLAS's after 2**16 cycles
-# (some 20 microseconds), within which logistic regression's small products follow one
-# another (waking a sleeping thread took longer than such a product: 0.07 s an epoch
-# against 0.05; OpenBLAS's own default spins 2**28). Set only where you have not set
-# them, and before NumPy loads its own OpenBLAS, which reads them once.
+# (some 20 microseconds; OpenBLAS's own default is 2**28), within which logistic
+# regression's small products follow one another: waking a sleeping thread takes longer
+# than such a product (docs/theano.md). Set only where you have not set them, and
+# before NumPy loads its own OpenBLAS, which reads them once.
 THREAD_DEFAULTS = {"OMP_WAIT_POLICY": "PASSIVE", "OPENBLAS_THREAD_TIMEOUT": "16"}
 
 # The BLAS routines Theano's C code calls, and the threads API its openmp mode uses.
