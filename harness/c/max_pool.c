@@ -188,11 +188,28 @@ static int fast_max_pool_grad(PyArrayObject *x, PyArrayObject *maxout, PyArrayOb
                                 mr[c] = gr[c] = 0;
                             continue;
                         }
+                        if (r % WH != 0) {  // the window's rows below its first: the same values
+                            for (npy_intp c = 0; c < w; c++) {
+                                mr[c] = mr[c - w];
+                                gr[c] = gr[c - w];
+                            }
+                            continue;
+                        }
                         const TM *mp = M + (first + p) * pooled_plane + i * ow;
                         const TG *gp = G + (first + p) * pooled_plane + i * ow;
-                        for (npy_intp c = 0; c < covered; c++) {
-                            mr[c] = mp[c / WW];
+                        // window by window, each value stored WW times: a loop that vectorizes
+                        npy_intp whole = covered / WW;
+                        for (npy_intp j = 0; j < whole; j++) {
+                            TX m = mp[j];
                             // Theano adds the gradient to a zero: 0 + g, which turns -0 into +0
+                            TX g = (TX)0 + gp[j];
+                            for (int c = 0; c < WW; c++) {
+                                mr[j * WW + c] = m;
+                                gr[j * WW + c] = g;
+                            }
+                        }
+                        for (npy_intp c = whole * WW; c < covered; c++) {  // a partial window
+                            mr[c] = mp[c / WW];
                             gr[c] = (TX)0 + gp[c / WW];
                         }
                         for (npy_intp c = covered; c < w; c++)  // with ignore_border only
